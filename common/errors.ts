@@ -1,0 +1,55 @@
+/**
+ * The one error tree of nsml. Callers branch on `code`, never on the message; the message says
+ * what was expected, what was got and what to do.
+ */
+export const ErrorCodes = {
+  INVALID_ARGUMENT: 'NSML_E_INVALID_ARGUMENT',
+  INVALID_NAME: 'NSML_E_INVALID_NAME',
+  NOT_FOUND: 'NSML_E_NOT_FOUND',
+  SESSION_NOT_FOUND: 'NSML_E_SESSION_NOT_FOUND',
+  NODE_NOT_FOUND: 'NSML_E_NODE_NOT_FOUND',
+  BLOB_NOT_FOUND: 'NSML_E_BLOB_NOT_FOUND',
+  BLOB_CORRUPT: 'NSML_E_BLOB_CORRUPT',
+  ENTRY_NOT_FOUND: 'NSML_E_ENTRY_NOT_FOUND',
+  WORKSPACE_INVALID: 'NSML_E_WORKSPACE_INVALID',
+  WORKSPACE_SYMLINK_ESCAPES: 'NSML_E_WORKSPACE_SYMLINK_ESCAPES',
+  UNSATISFIABLE: 'NSML_E_UNSATISFIABLE',
+  ALREADY_FINISHED: 'NSML_E_ALREADY_FINISHED',
+  PERMISSION_DENIED: 'NSML_E_PERMISSION_DENIED',
+  UNAUTHENTICATED: 'NSML_E_UNAUTHENTICATED',
+  UNAVAILABLE: 'NSML_E_COORDINATOR_UNAVAILABLE',
+  DEADLINE_EXCEEDED: 'NSML_E_DEADLINE_EXCEEDED',
+  STALE_EPOCH: 'NSML_E_STALE_EPOCH',
+  STALE_PLAN: 'NSML_E_STALE_PLAN',
+  TOO_LARGE: 'NSML_E_TOO_LARGE',
+  CONFIG: 'NSML_E_CONFIG',
+  STATE_DIR: 'NSML_E_STATE_DIR',
+  SPAWN_FAILED: 'NSML_E_SPAWN_FAILED',
+  GPU_PROBE: 'NSML_E_GPU_PROBE',
+  TIMEOUT: 'NSML_E_TIMEOUT',
+  INTERNAL: 'NSML_E_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class NsmlError extends Error {
+  override readonly name = 'NsmlError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export function isNsmlError(err: unknown, code?: ErrorCode): err is NsmlError {
+  return err instanceof NsmlError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, for logs and status lines. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,43 @@
+import type { ChannelOptions } from '@grpc/grpc-js';
+
+/** Largest gRPC message either side accepts (manifests of big trees travel as blobs instead). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Deadlines for unary calls, by kind. Every call sets one. */
+export const DEADLINES_MS = {
+  quick: 10_000,
+  submit: 30_000,
+  wait: 70_000,
+} as const;
+
+/** Keepalive settings for the long-lived agent stream, spelled with units. */
+export const AGENT_KEEPALIVE = {
+  timeMs: 10_000,
+  timeoutMs: 5_000,
+} as const;
+
+export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+};
+
+export const SERVER_CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};
+
+export const AGENT_CHANNEL_OPTIONS: ChannelOptions = {
+  ...CLIENT_CHANNEL_OPTIONS,
+  'grpc.keepalive_time_ms': AGENT_KEEPALIVE.timeMs,
+  'grpc.keepalive_timeout_ms': AGENT_KEEPALIVE.timeoutMs,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+export function deadline(ms: number): Date {
+  return new Date(Date.now() + ms);
+}
+
+/** Metadata key naming the calling user (until tokens: see DESIGN.md, Trust). */
+export const USER_KEY = 'nsml-user';

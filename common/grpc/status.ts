@@ -1,0 +1,62 @@
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCodes, NsmlError, type ErrorCode, errorMessage } from '../errors.js';
+
+/** Metadata key that carries the stable NSML_E_* code of a failed call. */
+export const ERROR_CODE_KEY = 'nsml-error-code';
+
+const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
+  [ErrorCodes.INVALID_ARGUMENT]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.INVALID_NAME]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.ENTRY_NOT_FOUND]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.WORKSPACE_INVALID]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.WORKSPACE_SYMLINK_ESCAPES]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.BLOB_CORRUPT]: grpc.status.DATA_LOSS,
+  [ErrorCodes.NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCodes.SESSION_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCodes.NODE_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCodes.BLOB_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCodes.UNSATISFIABLE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.ALREADY_FINISHED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.STALE_EPOCH]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.STALE_PLAN]: grpc.status.ABORTED,
+  [ErrorCodes.PERMISSION_DENIED]: grpc.status.PERMISSION_DENIED,
+  [ErrorCodes.UNAUTHENTICATED]: grpc.status.UNAUTHENTICATED,
+  [ErrorCodes.TOO_LARGE]: grpc.status.RESOURCE_EXHAUSTED,
+  [ErrorCodes.UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.DEADLINE_EXCEEDED]: grpc.status.DEADLINE_EXCEEDED,
+};
+
+/** Server side: turns anything thrown by a handler into a gRPC error that keeps the code. */
+export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (err instanceof NsmlError) {
+    metadata.set(ERROR_CODE_KEY, err.code);
+    return { code: STATUS_OF[err.code] ?? grpc.status.UNKNOWN, details: err.message, metadata };
+  }
+  metadata.set(ERROR_CODE_KEY, ErrorCodes.INTERNAL);
+  return { code: grpc.status.INTERNAL, details: `internal error: ${errorMessage(err)}`, metadata };
+}
+
+/** Client side: turns a failed call into an NsmlError with the server's code, or a transport one. */
+export function fromServiceError(err: unknown, target: string): NsmlError {
+  const e = err as Partial<grpc.ServiceError>;
+  const code = e.metadata?.get(ERROR_CODE_KEY)?.[0];
+  if (typeof code === 'string' && code.startsWith('NSML_E_')) {
+    return new NsmlError(code as ErrorCode, e.details ?? errorMessage(err), { cause: err });
+  }
+  if (e.code === grpc.status.UNAVAILABLE) {
+    return new NsmlError(
+      ErrorCodes.UNAVAILABLE,
+      `cannot reach the coordinator at ${target} (${e.details ?? 'unavailable'}); start it with \`nsml up\` or set NSML_COORDINATOR=HOST:PORT`,
+      { cause: err },
+    );
+  }
+  if (e.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new NsmlError(
+      ErrorCodes.DEADLINE_EXCEEDED,
+      `the coordinator at ${target} did not answer in time; check that it runs (\`nsml node ls\`) and try again`,
+      { cause: err },
+    );
+  }
+  return new NsmlError(ErrorCodes.INTERNAL, `call to ${target} failed: ${e.details ?? errorMessage(err)}`, { cause: err });
+}

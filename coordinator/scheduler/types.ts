@@ -1,0 +1,98 @@
+/**
+ * The scheduler's world: a snapshot in, a plan out. Nothing here does I/O or reads a clock;
+ * the coordinator builds the snapshot from its store, and the simulator builds it from a trace.
+ */
+
+/** A node as the scheduler sees it. GPU indices are node-local. */
+export interface NodeView {
+  id: string;
+  /** Every GPU index the node has (healthy or not). */
+  gpus: number[];
+  /** GPUs the scheduler must not use: quarantined, lost, or held by a foreign process. */
+  unusableGpus: number[];
+  cpus: number;
+  memoryMib: number;
+  /** False while draining or disconnected: nothing new goes there. */
+  schedulable: boolean;
+  /** Datasets (NAME@V) the node holds in its cache, for locality. */
+  datasets?: string[];
+}
+
+/** A session waiting for placement. */
+export interface PendingSession {
+  id: string;
+  user: string;
+  /** Total GPUs; 0 runs on CPU only. */
+  gpus: number;
+  /** 0: the scheduler decides (one node if it fits there, else whole nodes). */
+  gpusPerNode: number;
+  /** CPUs per process. */
+  cpus: number;
+  /** Memory per process, MiB (0 = no reservation). */
+  memoryMib: number;
+  priority: number;
+  submittedAtMs: number;
+  /** Declared (or learned) run time, ms; absent when unknown. */
+  expectedDurationMs?: number;
+  datasets?: string[];
+}
+
+/** One process of a placed session on one node. */
+export interface NodeAssignment {
+  nodeId: string;
+  gpuIndices: number[];
+  rank: number;
+}
+
+/** A session that holds resources now (scheduled, starting or running). */
+export interface RunningSession {
+  id: string;
+  user: string;
+  gpus: number;
+  cpus: number;
+  memoryMib: number;
+  priority: number;
+  startedAtMs: number;
+  assignments: NodeAssignment[];
+  expectedDurationMs?: number;
+  lastCheckpointAtMs?: number;
+  /** True once asked to stop or checkpoint for preemption: its resources free soon. */
+  stopping?: boolean;
+}
+
+export interface Snapshot {
+  nodes: NodeView[];
+  /** In submission order. */
+  pending: PendingSession[];
+  running: RunningSession[];
+  /** Decayed past usage per user, in GPU-seconds, for fair share. */
+  usageByUser?: Record<string, number>;
+}
+
+export interface Placement {
+  sessionId: string;
+  assignments: NodeAssignment[];
+}
+
+export interface Preemption {
+  sessionId: string;
+  /** The pending session that needs the victim's resources. */
+  forSessionId: string;
+  reason: string;
+}
+
+/** Why a pending session was not placed in this round, in words a user can act on. */
+export interface WaitReason {
+  sessionId: string;
+  kind: 'resources' | 'fragmentation' | 'priority' | 'fair-share' | 'reservation' | 'quarantine' | 'no-fit';
+  message: string;
+}
+
+export interface Plan {
+  placements: Placement[];
+  preemptions: Preemption[];
+  waiting: WaitReason[];
+}
+
+/** A scheduling policy: pure. */
+export type Decide = (snapshot: Snapshot, nowMs: number) => Plan;
