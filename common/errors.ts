@@ -28,6 +28,8 @@ export const ErrorCodes = {
   GPU_PROBE: 'NSML_E_GPU_PROBE',
   TIMEOUT: 'NSML_E_TIMEOUT',
   INTERNAL: 'NSML_E_INTERNAL',
+  /** A command line the CLI cannot parse: unknown flag, missing argument, bad value. */
+  USAGE: 'NSML_E_USAGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

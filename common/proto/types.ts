@@ -22,3 +22,9 @@ export type { AgentServiceClient, AgentServiceHandlers } from './generated/nsml/
 export type { BlobServiceClient, BlobServiceHandlers } from './generated/nsml/v1/BlobService.js';
 export type { AdminServiceClient, AdminServiceHandlers } from './generated/nsml/v1/AdminService.js';
 export type { HealthClient, HealthHandlers } from './generated/grpc/health/v1/Health.js';
+export type { ListSessionsRequest, ListSessionsRequest__Output } from './generated/nsml/v1/ListSessionsRequest.js';
+export type { LogsRequest, LogsRequest__Output } from './generated/nsml/v1/LogsRequest.js';
+export type { DrainNodeRequest, DrainNodeRequest__Output } from './generated/nsml/v1/DrainNodeRequest.js';
+export type { Register, Register__Output } from './generated/nsml/v1/Register.js';
+export type { Registered, Registered__Output } from './generated/nsml/v1/Registered.js';
+export type { Heartbeat, Heartbeat__Output } from './generated/nsml/v1/Heartbeat.js';

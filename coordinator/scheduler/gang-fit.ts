@@ -1,3 +1,4 @@
+import type { GangRequest } from './capacity.js';
 import type { NodeAssignment, NodeView, PendingSession } from './types.js';
 
 /** Free GPU indices per node, given what is already assigned. */
@@ -25,8 +26,19 @@ export function freeGpusOf(nodes: NodeView[], assigned: NodeAssignment[]): FreeG
  * uses one node; a larger one spans nodes with `gpusPerNode` each (default: the largest node).
  */
 export function gangShape(session: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, nodes: NodeView[]): { processes: number; perNode: number } | undefined {
+  return shapeFor(session, largestNodeOf(nodes));
+}
+
+/** The GPU count of the largest node. */
+export function largestNodeOf(nodes: NodeView[]): number {
+  let most = 0;
+  for (const n of nodes) most = Math.max(most, n.gpus.length);
+  return most;
+}
+
+/** `gangShape` given the largest node's GPU count. */
+export function shapeFor(session: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, largest: number): { processes: number; perNode: number } | undefined {
   if (session.gpus === 0) return { processes: 1, perNode: 0 };
-  const largest = Math.max(0, ...nodes.map((n) => n.gpus.length));
   const perNode = session.gpusPerNode > 0 ? session.gpusPerNode : Math.min(session.gpus, largest);
   if (perNode <= 0 || session.gpus % perNode !== 0) return undefined;
   return { processes: session.gpus / perNode, perNode };
@@ -60,21 +72,61 @@ export function take(free: FreeGpus, assignments: NodeAssignment[]): void {
 }
 
 /**
- * Whether a request can ever fit the cluster's node shapes (ignoring what is in use now), and
- * if not, the largest GPU count that would.
+ * Whether a request can ever fit the cluster's node shapes (ignoring what is in use now and
+ * which GPUs are quarantined: those come back), and if not, the largest GPU count that would.
  */
-export function admissible(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus'>, nodes: NodeView[]): { ok: true } | { ok: false; largest: number; why: string } {
-  const capacity = nodes.map((n) => n.gpus.length - n.unusableGpus.length).filter((c) => c > 0).sort((a, b) => b - a);
-  const largestNode = capacity[0] ?? 0;
-  const largest = Math.max(0, ...capacity.map((_, i) => largestFor(capacity, i + 1)));
-  if (session.gpus === 0) return nodes.length > 0 ? { ok: true } : { ok: false, largest: 0, why: 'the cluster has no nodes' };
-  const shape = gangShape(session, nodes.map((n) => ({ ...n, schedulable: true })));
-  if (!shape) {
-    return { ok: false, largest, why: `${session.gpus} GPUs cannot be split into equal parts of ${session.gpusPerNode || largestNode} per node` };
+export function admissible(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus'> & { memoryMib?: number }, nodes: NodeView[]): Admissibility {
+  return admissibleOn(session, shapeProfile(nodes, session.cpus, session.memoryMib ?? 0));
+}
+
+export type Admissibility = { ok: true } | { ok: false; largest: number; why: string };
+
+/** The node shapes a request of `cpus` and `memoryMib` per process could use: GPU counts, largest first. */
+export interface ShapeProfile {
+  nodes: number;
+  largestNode: number;
+  /** GPU counts of the nodes with enough CPUs and memory, largest first (nodes without GPUs left out). */
+  capacity: number[];
+  /** Nodes with enough CPUs and memory, GPUs or not. */
+  big: number;
+  cpus: number;
+  memoryMib: number;
+}
+
+export function shapeProfile(nodes: NodeView[], cpus: number, memoryMib: number): ShapeProfile {
+  const big = nodes.filter((n) => n.cpus >= cpus && n.memoryMib >= memoryMib);
+  const capacity = big.map((n) => n.gpus.length).filter((c) => c > 0).sort((a, b) => b - a);
+  return { nodes: nodes.length, largestNode: largestNodeOf(nodes), capacity, big: big.length, cpus, memoryMib };
+}
+
+/** `admissible` against a precomputed profile (one per CPU and memory request per round). */
+export function admissibleOn(session: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, profile: ShapeProfile): Admissibility {
+  const { capacity, largestNode } = profile;
+  const largest = capacity.reduce((m, _, i) => Math.max(m, largestFor(capacity, i + 1)), 0);
+  if (session.gpus === 0) {
+    return profile.big > 0 ? { ok: true } : { ok: false, largest, why: profile.nodes === 0 ? 'the cluster has no nodes' : `no node has ${profile.cpus} CPUs and ${profile.memoryMib} MiB` };
   }
-  const fitting = capacity.filter((c) => c >= shape.perNode).length;
+  const shape = shapeFor(session, largestNode);
+  if (!shape) {
+    const divisor = largestDivisor(session.gpus, largestNode);
+    const hint = session.gpusPerNode === 0 && divisor > 0 ? ` (ask for ${divisor} GPUs per node to spread it over ${session.gpus / divisor} nodes)` : '';
+    return { ok: false, largest, why: `${session.gpus} GPUs cannot be split into equal parts of ${session.gpusPerNode || largestNode} per node${hint}` };
+  }
+  let fitting = 0;
+  while (fitting < capacity.length && capacity[fitting]! >= shape.perNode) fitting++;
   if (fitting >= shape.processes) return { ok: true };
   return { ok: false, largest, why: `${shape.processes} node(s) with ${shape.perNode} GPUs each are needed; the cluster has ${fitting}` };
+}
+
+/** The gang request of a session on these nodes, or undefined when its shape cannot be split. */
+export function requestOf(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>, nodes: NodeView[]): GangRequest | undefined {
+  const shape = gangShape(session, nodes);
+  return shape && { ...shape, cpus: session.cpus, memoryMib: session.memoryMib };
+}
+
+function largestDivisor(n: number, atMost: number): number {
+  for (let d = Math.min(n, atMost); d > 1; d--) if (n % d === 0) return d;
+  return 0;
 }
 
 /** Largest gang that fits using `k` nodes of equal per-node count (capacity sorted descending). */

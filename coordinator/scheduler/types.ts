@@ -34,7 +34,13 @@ export interface PendingSession {
   submittedAtMs: number;
   /** Declared (or learned) run time, ms; absent when unknown. */
   expectedDurationMs?: number;
+  /** Where `expectedDurationMs` came from: `nsml run --time`, or learned from earlier sessions. */
+  expectedDurationSource?: 'declared' | 'learned';
   datasets?: string[];
+  /** GPU-milliseconds of service received in earlier runs (a preempted, requeued session). */
+  attainedGpuMs?: number;
+  /** When it last entered the queue: `submittedAtMs`, or the time it was requeued after preemption. */
+  queuedAtMs?: number;
 }
 
 /** One process of a placed session on one node. */
@@ -58,6 +64,13 @@ export interface RunningSession {
   lastCheckpointAtMs?: number;
   /** True once asked to stop or checkpoint for preemption: its resources free soon. */
   stopping?: boolean;
+  submittedAtMs?: number;
+  /** When it last entered the queue before this run (see PendingSession.queuedAtMs). */
+  queuedAtMs?: number;
+  /** GPU-milliseconds of service received in runs before this one. */
+  attainedGpuMs?: number;
+  /** False when the session must never be preempted (default: preemptible). */
+  preemptible?: boolean;
 }
 
 export interface Snapshot {
@@ -65,8 +78,10 @@ export interface Snapshot {
   /** In submission order. */
   pending: PendingSession[];
   running: RunningSession[];
-  /** Decayed past usage per user, in GPU-seconds, for fair share. */
+  /** Decayed past usage per user, in GPU-seconds, for fair share (see fair-share.ts). */
   usageByUser?: Record<string, number>;
+  /** Relative fair-share weight per user; a user not listed has weight 1. */
+  sharesByUser?: Record<string, number>;
 }
 
 export interface Placement {
@@ -79,6 +94,18 @@ export interface Preemption {
   /** The pending session that needs the victim's resources. */
   forSessionId: string;
   reason: string;
+  /** GPU-milliseconds of work the victim loses if it cannot save: GPUs × time since its last checkpoint. */
+  lostGpuMs?: number;
+}
+
+/** Nodes held for a blocked session: nothing that could delay its start may use them. */
+export interface Reservation {
+  sessionId: string;
+  nodeIds: string[];
+  /** When the session is expected to start there; absent when unknown (running durations unknown). */
+  startAtMs?: number;
+  /** True when the nodes are being freed by preemption. */
+  preempting?: boolean;
 }
 
 /** Why a pending session was not placed in this round, in words a user can act on. */
@@ -86,12 +113,20 @@ export interface WaitReason {
   sessionId: string;
   kind: 'resources' | 'fragmentation' | 'priority' | 'fair-share' | 'reservation' | 'quarantine' | 'no-fit';
   message: string;
+  /** The session it waits for, where one is to blame (a reservation holder, a higher-priority head). */
+  blockedBy?: string;
 }
 
 export interface Plan {
   placements: Placement[];
   preemptions: Preemption[];
   waiting: WaitReason[];
+  /** Nodes held for blocked sessions this round. */
+  reservations?: Reservation[];
+  /** Every pending session id in the policy's order (the order `nsml queue` lists). */
+  order?: string[];
+  /** The next time the policy wants to be asked again even if nothing happens (an ageing threshold). */
+  wakeAtMs?: number;
 }
 
 /** A scheduling policy: pure. */

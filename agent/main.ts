@@ -1,0 +1,187 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage } from '../common/errors.js';
+import { repoRoot } from '../common/proto/load.js';
+import type { CoordinatorMessage__Output, GpuInfo, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
+import { BlobCache } from './cache/blob-cache.js';
+import { createGrpcBlobSource, type BlobSource } from './cache/blob-source.js';
+import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
+import { Outbox } from './connection/outbox.js';
+import { createGpuProbe } from './gpu/index.js';
+import type { GpuProbe } from './gpu/types.js';
+import { collectInventory, offeredGpus, readProbe } from './inventory.js';
+import { loadNodeId } from './node-id.js';
+import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
+import { attributeGpuProcesses } from './gpu-owners.js';
+import type { RankPhase } from './runner/rank-runner.js';
+import { rankSpecFromStart } from './runner/rank-spec.js';
+import { Runner } from './runner/runner.js';
+
+export type { AgentOptions } from './options.js';
+export { runAgentUntilSignal } from './run-until-signal.js';
+
+export type AgentState = 'running' | 'closing' | 'closed';
+
+export interface AgentStatus {
+  state: AgentState;
+  nodeId: string;
+  connection: ConnectionStatus;
+  sessions: Array<{ session: string; epoch: number; rank: number; phase: RankPhase; pid: number }>;
+}
+
+/** A node agent: dials the coordinator, runs the session ranks placed on this node. */
+export interface Agent {
+  readonly nodeId: string;
+  getStatus(): AgentStatus;
+  /**
+   * Graceful: ships what it can, ends the stream, stops reconnecting. Running sessions are NOT
+   * stopped: they keep running under their supervisors and the next agent started on the same
+   * data folder re-adopts them.
+   */
+  close(): Promise<void>;
+  /** Forced: cancels the stream at once. Sessions keep running, as with `close`. */
+  destroy(): Promise<void>;
+  /** Stops every session of this node (SIGTERM, SIGKILL after `graceMs`) and waits for their ends. */
+  stopAllSessions(graceMs?: number): Promise<void>;
+}
+
+/** Starts the agent on this node; resolves once its sessions are re-adopted and it is dialing. */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const o = compileAgentOptions(options);
+  mkdirSync(o.dataDir, { recursive: true });
+  const nodeId = loadNodeId(o.dataDir, o.nodeId);
+  const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
+  const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator);
+  return new NodeAgent(o, nodeId, probe, blobs);
+}
+
+class NodeAgent implements Agent, ConnectionHandler {
+  private state: AgentState = 'running';
+  private readonly runner: Runner;
+  private readonly outbox: Outbox;
+  private readonly connection: Connection;
+  private readonly pumpTimer: NodeJS.Timeout;
+  private gpus: GpuInfo[] = [];
+
+  constructor(private readonly o: CompiledAgentOptions, readonly nodeId: string, private readonly probe: GpuProbe, private readonly blobs: BlobSource) {
+    const logger = o.logger.child({ nodeId });
+    this.runner = Runner.open(join(o.dataDir, 'sessions'), {
+      cache: new BlobCache(join(o.dataDir, 'blobs'), blobs),
+      python: o.python,
+      sdkPath: o.sdkPath,
+      supervisorPath: join(repoRoot(), 'agent', 'runner', 'supervisor.py'),
+      gpuDevice: (i) => this.cudaDevice(i),
+      baseEnv: process.env,
+      pollMs: Math.max(20, Math.min(o.logFlushMs * 2, 200)),
+      logger,
+      clock: o.clock,
+    });
+    this.outbox = new Outbox(this.runner, {
+      maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs, clock: o.clock, logger,
+    });
+    this.runner.onChange((r) => {
+      this.outbox.track(r);
+      this.outbox.pump();
+    });
+    this.pumpTimer = setInterval(() => this.outbox.pump(), o.logFlushMs);
+    this.connection = Connection.start({
+      coordinator: o.coordinator, registerTimeoutMs: o.registerTimeoutMs,
+      reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs, logger, clock: o.clock,
+    }, this);
+  }
+
+  getStatus(): AgentStatus {
+    return {
+      state: this.state,
+      nodeId: this.nodeId,
+      connection: this.connection.status(),
+      sessions: this.runner.ranks().map((r) => ({ session: r.spec.session, epoch: r.spec.epoch, rank: r.spec.rank, phase: r.record.phase, pid: r.pid })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'closing';
+    clearInterval(this.pumpTimer);
+    this.outbox.pump();
+    await this.connection.close();
+    await this.shutdown();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    clearInterval(this.pumpTimer);
+    await this.connection.destroy();
+    await this.shutdown();
+  }
+
+  async stopAllSessions(graceMs = this.o.stopGraceMs): Promise<void> {
+    await this.runner.stopAll(graceMs, 'the agent stops every session');
+    this.outbox.pump();
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.runner.detach();
+    this.outbox.close();
+    this.probe.close();
+    this.blobs.close();
+    this.state = 'closed';
+  }
+
+  // ---- ConnectionHandler ----
+
+  async register(): Promise<Register> {
+    const inventory = await collectInventory({ dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus }, this.probe);
+    this.gpus = inventory.gpus ?? [];
+    return { nodeId: this.nodeId, joinToken: this.o.joinToken, inventory, running: this.outbox.registerListing() };
+  }
+
+  registered(message: Registered__Output, link: StreamLink): void {
+    this.outbox.registered(message.logAcks, link);
+  }
+
+  async heartbeat(): Promise<Heartbeat> {
+    const state = await readProbe(this.probe);
+    this.gpus = attributeGpuProcesses(offeredGpus(state, this.o.gpus), this.runner.ranks());
+    return { tsMs: this.o.clock.now(), gpus: this.gpus, running: this.outbox.liveListing() };
+  }
+
+  message(m: CoordinatorMessage__Output): void {
+    try {
+      if (m.start) this.onStart(m.start);
+      else if (m.stop) this.runner.stop(m.stop.session, m.stop.epoch, m.stop.graceMs, m.stop.reason || 'asked by the coordinator');
+      else if (m.logAck) this.outbox.ack(m.logAck);
+    } catch (err) {
+      this.o.logger.error('cannot handle a coordinator message', { body: m.body, error: errorMessage(err) });
+    }
+  }
+
+  drain(): void {
+    this.outbox.drain();
+  }
+
+  disconnected(): void {
+    this.outbox.disconnected();
+  }
+
+  private onStart(start: NonNullable<CoordinatorMessage__Output['start']>): void {
+    let spec;
+    try {
+      spec = rankSpecFromStart(start);
+    } catch (err) {
+      this.outbox.tellOnce({
+        session: start.session, epoch: start.epoch, rank: start.rank, state: 'failed_to_start',
+        message: errorMessage(err), signal: '', tsMs: this.o.clock.now(),
+      });
+      return;
+    }
+    this.runner.start(spec);
+  }
+
+  /** A MIG unit is addressed by its UUID in CUDA_VISIBLE_DEVICES; a whole GPU by its index. */
+  private cudaDevice(index: number): string {
+    const g = this.gpus.find((x) => x.index === index);
+    return g && g.mig && g.uuid ? g.uuid : String(index);
+  }
+}

@@ -1,0 +1,147 @@
+import { networkInterfaces } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ErrorCodes, NsmlError } from '../common/errors.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { repoRoot } from '../common/proto/load.js';
+import type { GpuProbe } from './gpu/types.js';
+import type { BlobSource } from './cache/blob-source.js';
+
+/** What `startAgent` accepts. Every duration is in milliseconds. */
+export interface AgentOptions {
+  /** The coordinator, `HOST:PORT` (required). */
+  coordinator: string;
+  /** The agent's state: node id, blob cache, one folder per session rank (required). */
+  dataDir: string;
+  /** Default: generated once and kept in `<dataDir>/node-id`. */
+  nodeId?: string;
+  /** The address other ranks use to reach this node; default the first non-internal IPv4, else 127.0.0.1. */
+  advertiseAddress?: string;
+  /** Only these node-local GPU indices are offered; default all that the probe sees. */
+  gpus?: number[];
+  /** The nvidia-smi binary for the default probe. */
+  nvidiaSmi?: string;
+  /** Default: `createGpuProbe({ nvidiaSmi, gpus })` from agent/gpu. */
+  gpuProbe?: GpuProbe;
+  /** Where blobs come from; default the coordinator's BlobService. */
+  blobSource?: BlobSource;
+  /** The Python that runs the supervisor and `.py` entries; default `python3`. */
+  python?: string;
+  /** Put first on PYTHONPATH so that `import nsml` works; default `<repo>/sdk-python/src`. */
+  sdkPath?: string;
+  /** Between SIGTERM and SIGKILL when a stop names no grace; default 10000. */
+  stopGraceMs?: number;
+  /** Reconnection backoff bounds; default 250 and 5000 (exponential, with jitter). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** How long to wait for `registered` after `register`; default 10000. */
+  registerTimeoutMs?: number;
+  /** How often session output is read and shipped; default 50. */
+  logFlushMs?: number;
+  /** A longer line is split into pieces of this many bytes; default 65536. */
+  maxLineBytes?: number;
+  /** How many log lines may be sent and not yet acknowledged, per rank; default 20000. */
+  maxUnackedLines?: number;
+  /** A finished rank is forgotten this long after its end was told, even without log acks; default 600000. */
+  finishedRetentionMs?: number;
+  /** Sent in `register`; checked by a coordinator that requires one. */
+  joinToken?: string;
+  /** Labels sent with the inventory. */
+  labels?: Record<string, string>;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface CompiledAgentOptions {
+  coordinator: string;
+  dataDir: string;
+  nodeId: string | undefined;
+  advertiseAddress: string;
+  gpus: number[] | undefined;
+  nvidiaSmi: string | undefined;
+  gpuProbe: GpuProbe | undefined;
+  blobSource: BlobSource | undefined;
+  python: string;
+  sdkPath: string;
+  stopGraceMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  registerTimeoutMs: number;
+  logFlushMs: number;
+  maxLineBytes: number;
+  maxUnackedLines: number;
+  finishedRetentionMs: number;
+  joinToken: string;
+  labels: Record<string, string>;
+  logger: Logger;
+  clock: Clock;
+}
+
+function bad(what: string, got: unknown, todo: string): NsmlError {
+  return new NsmlError(ErrorCodes.CONFIG, `agent option ${what}: got ${JSON.stringify(got)}; ${todo}`);
+}
+
+function duration(name: string, value: number | undefined, fallback: number, min = 0): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < min) throw bad(name, value, `expected a number of milliseconds >= ${min}`);
+  return Math.round(v);
+}
+
+/** The first non-internal IPv4 address of this host, else loopback. */
+export function defaultAdvertiseAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return a.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function checkCoordinator(address: string | undefined): string {
+  if (typeof address !== 'string' || !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) {
+    throw bad('coordinator', address, 'expected HOST:PORT, e.g. 10.0.0.5:7450');
+  }
+  return address;
+}
+
+function checkGpus(gpus: number[] | undefined): number[] | undefined {
+  if (gpus === undefined) return undefined;
+  if (!Array.isArray(gpus) || gpus.some((g) => !Number.isInteger(g) || g < 0) || new Set(gpus).size !== gpus.length) {
+    throw bad('gpus', gpus, 'expected distinct non-negative GPU indices, e.g. [0, 1]');
+  }
+  return [...gpus];
+}
+
+/** Validates the options once, fills the defaults and resolves paths. */
+export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions {
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
+    throw bad('dataDir', options.dataDir, 'name the folder where the agent keeps its state, e.g. ~/.nsml/agent');
+  }
+  const reconnectMinMs = duration('reconnectMinMs', options.reconnectMinMs, 250, 1);
+  const reconnectMaxMs = duration('reconnectMaxMs', options.reconnectMaxMs, 5_000, reconnectMinMs);
+  const maxLineBytes = duration('maxLineBytes', options.maxLineBytes, 64 * 1024, 16);
+  return {
+    coordinator: checkCoordinator(options.coordinator),
+    dataDir: resolve(options.dataDir),
+    nodeId: options.nodeId,
+    advertiseAddress: options.advertiseAddress ?? defaultAdvertiseAddress(),
+    gpus: checkGpus(options.gpus),
+    nvidiaSmi: options.nvidiaSmi,
+    gpuProbe: options.gpuProbe,
+    blobSource: options.blobSource,
+    python: options.python ?? 'python3',
+    sdkPath: options.sdkPath ? (isAbsolute(options.sdkPath) ? options.sdkPath : resolve(options.sdkPath)) : join(repoRoot(), 'sdk-python', 'src'),
+    stopGraceMs: duration('stopGraceMs', options.stopGraceMs, 10_000),
+    reconnectMinMs,
+    reconnectMaxMs,
+    registerTimeoutMs: duration('registerTimeoutMs', options.registerTimeoutMs, 10_000, 1),
+    logFlushMs: duration('logFlushMs', options.logFlushMs, 50, 1),
+    maxLineBytes,
+    maxUnackedLines: duration('maxUnackedLines', options.maxUnackedLines, 20_000, 1),
+    finishedRetentionMs: duration('finishedRetentionMs', options.finishedRetentionMs, 600_000),
+    joinToken: options.joinToken ?? '',
+    labels: { ...(options.labels ?? {}) },
+    logger: options.logger ?? createLogger({ component: 'agent' }),
+    clock: options.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,31 @@
+import { errorMessage } from '../common/errors.js';
+import type { AgentOptions } from './options.js';
+
+/**
+ * Runs the agent in the foreground until SIGTERM or SIGINT, then closes it gracefully (its
+ * sessions keep running and are re-adopted by the next start). A second signal forces the
+ * close. Resolves to the process exit code.
+ */
+export async function runAgentUntilSignal(options: AgentOptions, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): Promise<number> {
+  const { startAgent } = await import('./main.js');
+  const agent = await startAgent(options);
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const finish = (code: number) => {
+      for (const s of signals) process.off(s, onSignal);
+      resolve(code);
+    };
+    function onSignal(): void {
+      if (closing) {
+        void agent.destroy().then(() => finish(1), () => finish(1));
+        return;
+      }
+      closing = true;
+      agent.close().then(() => finish(0), (err) => {
+        options.logger?.error('the agent did not close cleanly', { error: errorMessage(err) });
+        finish(1);
+      });
+    }
+    for (const s of signals) process.on(s, onSignal);
+  });
+}

@@ -1,0 +1,16 @@
+import { rm } from 'node:fs/promises';
+import type { RankContext } from './rank-context.js';
+
+/**
+ * Hook 5: frees what a finished rank no longer needs. The workspace goes at once; the
+ * output and state files stay until every log line is acknowledged, and the whole folder
+ * goes when the rank is forgotten (see `forgetRank`).
+ */
+export async function cleanup(ctx: RankContext): Promise<void> {
+  await rm(ctx.dir.workspace, { recursive: true, force: true });
+}
+
+/** Removes everything of a rank that the coordinator no longer needs. */
+export async function forgetRank(ctx: Pick<RankContext, 'dir'>): Promise<void> {
+  await rm(ctx.dir.root, { recursive: true, force: true });
+}

@@ -1,0 +1,44 @@
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { insideWorkspace } from './materialize.js';
+import type { Launch, RankContext } from './rank-context.js';
+import { sessionEnv } from './session-env.js';
+
+/** How many workspace files an entry-not-found message lists. */
+const LISTED = 8;
+
+/**
+ * Hook 2: checks that the entry exists in the workspace and prepares the command line and
+ * environment. A `.py` entry runs with the agent's Python; any other entry must be executable.
+ */
+export async function prestart(ctx: RankContext): Promise<Launch> {
+  const { spec, dir, deps } = ctx;
+  const entryPath = insideWorkspace(dir.workspace, spec.entry);
+  const info = await stat(entryPath).catch(() => undefined);
+  if (!info?.isFile()) throw await entryNotFound(dir.workspace, spec.entry);
+  const isPython = spec.entry.endsWith('.py');
+  if (!isPython && (info.mode & 0o111) === 0) {
+    throw new NsmlError(
+      ErrorCodes.ENTRY_NOT_FOUND,
+      `entry ${spec.entry} is neither a .py script nor executable; make it executable (chmod +x) or use a Python entry`,
+    );
+  }
+  await mkdir(dir.checkpoints, { recursive: true });
+  const env = sessionEnv(spec, { checkpointDir: dir.checkpoints, socket: dir.socket }, {
+    base: deps.baseEnv, sdkPath: deps.sdkPath, gpuDevice: (i) => deps.gpuDevice(i),
+  });
+  const argv = isPython ? [deps.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
+  return { argv, cwd: dir.workspace, env };
+}
+
+async function entryNotFound(root: string, entry: string): Promise<NsmlError> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  const shown = names.sort().slice(0, LISTED);
+  const listing = shown.length === 0
+    ? 'the workspace is empty'
+    : `the workspace holds ${shown.join(', ')}${names.length > LISTED ? `, … (${names.length} in all)` : ''}`;
+  return new NsmlError(
+    ErrorCodes.ENTRY_NOT_FOUND,
+    `entry ${entry} is not in the workspace (${listing}); pass the script to run with -e, e.g. nsml run -e train.py`,
+  );
+}

@@ -1,0 +1,49 @@
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/log.js';
+import type { BlobCache } from '../cache/blob-cache.js';
+import type { RankSpec } from './rank-spec.js';
+import type { SessionDir } from './session-dir.js';
+
+/** What the lifecycle hooks need from the agent. */
+export interface RunnerDeps {
+  cache: BlobCache;
+  /** Runs the supervisor and `.py` entries. */
+  python: string;
+  /** Put first on PYTHONPATH. */
+  sdkPath: string;
+  /** agent/runner/supervisor.py. */
+  supervisorPath: string;
+  /** The CUDA_VISIBLE_DEVICES item for a node-local GPU index (a MIG unit's UUID, else the index). */
+  gpuDevice(index: number): string;
+  /** The environment user processes inherit (the agent's, without its NSML_* variables). */
+  baseEnv: NodeJS.ProcessEnv;
+  /** How often a running rank is checked for its end. */
+  pollMs: number;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** One rank as it goes through materialize → prestart → start → exited → cleanup. */
+export interface RankContext {
+  spec: RankSpec;
+  dir: SessionDir;
+  deps: RunnerDeps;
+  /** Aborted when the rank is stopped or the runner is destroyed. */
+  signal: AbortSignal;
+}
+
+/** What prestart prepares for start: the command line, where and with what environment. */
+export interface Launch {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** How a rank ended, as the supervisor (or the agent, failing it) recorded it. */
+export interface RankEnd {
+  /** null when killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  message: string;
+  endedMs: number;
+}

@@ -1,0 +1,174 @@
+import * as grpc from '@grpc/grpc-js';
+import { coordinatorAddress, currentUser } from '../common/config.js';
+import { type NsmlError, isNsmlError } from '../common/errors.js';
+import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, USER_KEY, deadline } from '../common/grpc/options.js';
+import { fromServiceError } from '../common/grpc/status.js';
+import { loadProto } from '../common/proto/load.js';
+import type {
+  AdminServiceClient,
+  BlobServiceClient,
+  DrainNodeRequest,
+  HealthClient,
+  ListSessionsRequest,
+  LogsRequest,
+  LogLine__Output,
+  Node__Output,
+  Session__Output,
+  SessionServiceClient,
+  SubmitRequest,
+} from '../common/proto/types.js';
+
+export interface ClientOptions {
+  /** HOST:PORT; default `coordinatorAddress(env)`. */
+  address?: string;
+  /** The acting user; default `currentUser(env)`. */
+  user?: string;
+  env?: NodeJS.ProcessEnv;
+  /** How long the first call waits for a connection before NSML_E_COORDINATOR_UNAVAILABLE. */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
+type Invoke<T> = (metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<T>) => grpc.ClientUnaryCall;
+
+/**
+ * Typed calls to one coordinator over one channel. Every call carries the user and a deadline;
+ * failures arrive as NsmlError with a stable code (`fromServiceError`).
+ */
+export class CoordinatorClient {
+  readonly address: string;
+  readonly user: string;
+  /** Raw blob client, for the chunked uploads of common/blobs. */
+  readonly blobs: BlobServiceClient;
+  private readonly channel: grpc.Channel;
+  private readonly sessions: SessionServiceClient;
+  private readonly admin: AdminServiceClient;
+  private readonly healthClient: HealthClient;
+  private readonly connectTimeoutMs: number;
+  private connected: Promise<void> | undefined;
+
+  constructor(options: ClientOptions = {}) {
+    const env = options.env ?? process.env;
+    this.address = options.address ?? coordinatorAddress(env);
+    this.user = options.user ?? currentUser(env);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.channel = new grpc.Channel(this.address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    const shared = { channelOverride: this.channel };
+    const proto = loadProto();
+    const credentials = grpc.credentials.createInsecure();
+    this.sessions = new proto.nsml.v1.SessionService(this.address, credentials, shared);
+    this.admin = new proto.nsml.v1.AdminService(this.address, credentials, shared);
+    this.blobs = new proto.nsml.v1.BlobService(this.address, credentials, shared);
+    this.healthClient = new proto.grpc.health.v1.Health(this.address, credentials, shared);
+  }
+
+  /** Metadata for a call: the acting user. */
+  metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    md.set(USER_KEY, this.user);
+    return md;
+  }
+
+  /** Resolves once connected; NSML_E_COORDINATOR_UNAVAILABLE when refused or silent too long. */
+  ready(): Promise<void> {
+    this.connected ??= this.waitConnected().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    return this.connected;
+  }
+
+  submit(req: SubmitRequest, signal?: AbortSignal): Promise<Session__Output> {
+    return this.call<Session__Output>((md, o, cb) => this.sessions.Submit(req, md, o, cb), DEADLINES_MS.submit, signal);
+  }
+
+  listSessions(req: ListSessionsRequest, signal?: AbortSignal): Promise<Session__Output[]> {
+    return this.call<{ sessions: Session__Output[] }>((md, o, cb) => this.sessions.List(req, md, o, cb), DEADLINES_MS.quick, signal)
+      .then((r) => r.sessions);
+  }
+
+  getSession(name: string, signal?: AbortSignal): Promise<Session__Output> {
+    return this.call<Session__Output>((md, o, cb) => this.sessions.Get({ name }, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  stopSession(name: string, graceMs = 0, signal?: AbortSignal): Promise<Session__Output> {
+    return this.call<Session__Output>((md, o, cb) => this.sessions.Stop({ name, graceMs }, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  /** One Wait round: returns at the end or after `timeoutMs` (at most 60 s) with the state then. */
+  waitSession(name: string, timeoutMs: number, signal?: AbortSignal): Promise<Session__Output> {
+    const bounded = Math.max(1, Math.min(60_000, Math.round(timeoutMs)));
+    return this.call<Session__Output>((md, o, cb) => this.sessions.Wait({ name, timeoutMs: bounded }, md, o, cb), bounded + 10_000, signal);
+  }
+
+  /** Opens a Logs stream; the caller resumes from the last cursor when it breaks. */
+  logs(req: LogsRequest, deadlineMs: number): grpc.ClientReadableStream<LogLine__Output> {
+    return this.sessions.Logs(req, this.metadata(), { deadline: deadline(deadlineMs) });
+  }
+
+  listNodes(signal?: AbortSignal): Promise<Node__Output[]> {
+    return this.call<{ nodes: Node__Output[] }>((md, o, cb) => this.admin.ListNodes({}, md, o, cb), DEADLINES_MS.quick, signal)
+      .then((r) => r.nodes);
+  }
+
+  drainNode(req: DrainNodeRequest, signal?: AbortSignal): Promise<Node__Output> {
+    return this.call<Node__Output>((md, o, cb) => this.admin.DrainNode(req, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  /** The standard gRPC health check of the whole server: 'SERVING' when it serves. */
+  health(signal?: AbortSignal): Promise<string> {
+    return this.call<{ status: string }>((md, o, cb) => this.healthClient.Check({ service: '' }, md, o, cb), DEADLINES_MS.quick, signal)
+      .then((r) => r.status);
+  }
+
+  /** Turns a failed call into an NsmlError naming this coordinator. */
+  toError(err: unknown): NsmlError {
+    return isNsmlError(err) ? err : fromServiceError(err, this.address);
+  }
+
+  close(): void {
+    this.sessions.close();
+    this.admin.close();
+    this.blobs.close();
+    this.healthClient.close();
+    this.channel.close();
+  }
+
+  private async call<T>(invoke: Invoke<T>, deadlineMs: number, signal?: AbortSignal): Promise<T> {
+    await this.ready();
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => call.cancel();
+      const call = invoke(this.metadata(), { deadline: deadline(deadlineMs) }, (err, value) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(this.toError(err));
+        else resolve(value as T);
+      });
+      if (signal?.aborted) call.cancel();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private async waitConnected(): Promise<void> {
+    const until = Date.now() + this.connectTimeoutMs;
+    let state = this.channel.getConnectivityState(true);
+    while (state !== grpc.connectivityState.READY) {
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE) throw this.unavailable('connection failed');
+      if (state === grpc.connectivityState.SHUTDOWN) throw this.unavailable('client closed');
+      if (Date.now() >= until) throw this.unavailable(`no connection within ${this.connectTimeoutMs} ms`);
+      const previous = state;
+      await new Promise<void>((resolve) => this.channel.watchConnectivityState(previous, new Date(until), () => resolve()));
+      state = this.channel.getConnectivityState(true);
+    }
+  }
+
+  private unavailable(details: string): NsmlError {
+    return fromServiceError({ code: grpc.status.UNAVAILABLE, details, metadata: new grpc.Metadata() }, this.address);
+  }
+}
+
+/** A client for the coordinator named by the environment (NSML_COORDINATOR, config, default). */
+export function connectCoordinator(options: ClientOptions = {}): CoordinatorClient {
+  return new CoordinatorClient(options);
+}

@@ -1,0 +1,118 @@
+import { join, resolve } from 'node:path';
+import { coordinatorAddress, nsmlHome } from '../../common/config.js';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { type Command, printUsage } from '../command.js';
+import { type FlagValues, parseFlags } from '../flags.js';
+import type { CliIo } from '../io.js';
+import { nsmlBin } from '../local/processes.js';
+import { untilAborted } from '../local/signals.js';
+import { writeUnit } from '../systemd-unit.js';
+import { runAgentGpus } from './external.js';
+
+const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NODE] [--gpus 0,1]
+                  [--advertise ADDR] [--join-token TOKEN]
+       nsml agent install-service [--output DIR] [--user USER] [the options above]
+       nsml agent gpus [--json]
+
+Runs this node's agent in the foreground until SIGTERM or Ctrl-C. It dials the coordinator,
+reports its GPUs and runs the sessions placed on it. Sessions keep running if the agent
+stops; a restarted agent re-adopts them.
+
+Options:
+  --coordinator HOST:PORT   the coordinator (default: NSML_COORDINATOR, the config, 127.0.0.1:7450)
+  --data DIR                the agent's state and caches (default $NSML_HOME/agent)
+  --name NODE               this node's id (default: generated once, kept in DIR)
+  --gpus 0,1                offer only these GPU indices ("none" for none; default all)
+  --advertise ADDR          the address other ranks reach this node at (default: first IPv4)
+  --join-token TOKEN        presented to the coordinator (default $NSML_JOIN_TOKEN)
+
+install-service writes nsml-agent.service (and nsml-agent.env with the join token, mode 600):
+  --output DIR              where to write them (default /etc/systemd/system)
+  --user USER               run the agent as USER (default root, so it can run user code as
+                            an unprivileged user)
+
+gpus prints what the GPU probe sees on this machine.
+`;
+
+const RUN_FLAGS = {
+  coordinator: { type: 'string' },
+  data: { type: 'string' },
+  name: { type: 'string' },
+  gpus: { type: 'string' },
+  advertise: { type: 'string' },
+  'join-token': { type: 'string' },
+} as const;
+
+const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
+
+/** `--gpus 0,1` → [0, 1]; `none` → []; absent → undefined (all). */
+export function parseGpuList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === 'none' || text.trim() === '') return [];
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d{1,4}$/.test(p)) || new Set(parts).size !== parts.length) {
+    throw new NsmlError(ErrorCodes.USAGE, `--gpus must list distinct GPU indices like 0,1,3 (or "none"); got ${JSON.stringify(text)}`);
+  }
+  return parts.map(Number);
+}
+
+export const agentCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    if (argv[0] === 'gpus') return runAgentGpus(argv.slice(1), io);
+    if (argv[0] === 'install-service') return installService(argv.slice(1), io);
+    const parsed = parseFlags(argv, RUN_FLAGS, 'agent');
+    if (!parsed) return printUsage(io, USAGE);
+    const { values } = parsed;
+    const { startAgent } = await import('../../agent/main.js');
+    const agent = await startAgent({
+      coordinator: values.coordinator ?? coordinatorAddress(io.env),
+      dataDir: values.data ?? join(nsmlHome(io.env), 'agent'),
+      nodeId: values.name,
+      gpus: parseGpuList(values.gpus),
+      advertiseAddress: values.advertise,
+      joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+    });
+    io.err(`nsml agent running; Ctrl-C to stop (sessions keep running)\n`);
+    await untilAborted(io.signal);
+    io.err('nsml agent closing\n');
+    await agent.close();
+    return 0;
+  },
+};
+
+async function installService(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, SERVICE_FLAGS, 'agent');
+  if (!parsed) return printUsage(io, USAGE);
+  const { values } = parsed;
+  const token = values['join-token'] ?? io.env.NSML_JOIN_TOKEN;
+  const written = writeUnit(values.output ?? '/etc/systemd/system', 'nsml-agent', {
+    description: 'nsml node agent',
+    execStart: [process.execPath, nsmlBin(), 'agent', ...serviceArgs(values, io)],
+    user: values.user,
+    service: [
+      ['Restart', 'always'],
+      ['RestartSec', '2'],
+      ['# Sessions run as children of the agent, each in its own process group. With the default', ''],
+      ['# KillMode=control-group, stopping or restarting the agent (an upgrade, a crash) would kill', ''],
+      ['# every training run on this node. KillMode=process signals only the agent; the sessions', ''],
+      ['# keep running and the restarted agent re-adopts them and reports them to the coordinator.', ''],
+      ['KillMode', 'process'],
+      ['TimeoutStopSec', '30'],
+      ['LimitNOFILE', '65536'],
+    ],
+  }, token ? { NSML_JOIN_TOKEN: token } : {});
+  io.out(`wrote ${written.unitPath}\n`);
+  if (written.environmentPath) io.out(`wrote ${written.environmentPath} (the join token; mode 600)\n`);
+  io.out('enable it with: systemctl daemon-reload && systemctl enable --now nsml-agent\n');
+  return 0;
+}
+
+function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): string[] {
+  const args = ['--coordinator', values.coordinator ?? coordinatorAddress(io.env), '--data', resolve(values.data ?? '/var/lib/nsml/agent')];
+  if (values.name !== undefined) args.push('--name', values.name);
+  const gpus = parseGpuList(values.gpus);
+  if (gpus !== undefined) args.push('--gpus', gpus.length === 0 ? 'none' : gpus.join(','));
+  if (values.advertise !== undefined) args.push('--advertise', values.advertise);
+  return args;
+}

@@ -1,0 +1,95 @@
+import { resolve, join } from 'node:path';
+import { DEFAULT_PORT, nsmlHome } from '../../common/config.js';
+import { type Command, printUsage } from '../command.js';
+import { parseDuration } from '../duration.js';
+import { type FlagValues, intFlag, parseFlags } from '../flags.js';
+import type { CliIo } from '../io.js';
+import { nsmlBin } from '../local/processes.js';
+import { untilAborted } from '../local/signals.js';
+import { writeUnit } from '../systemd-unit.js';
+
+const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
+                        [--join-token TOKEN]
+       nsml coordinator install-service [--output DIR] [--user USER] [the options above]
+
+Runs a coordinator in the foreground until SIGTERM or Ctrl-C, then closes it gracefully.
+
+Options:
+  --host H                    interface to listen on (default 127.0.0.1; 0.0.0.0 for a cluster)
+  --port P                    port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --data DIR                  state and blobs (default $NSML_HOME/coordinator)
+  --heartbeat-timeout DUR     a node silent this long is down, e.g. 15s (default 15s)
+  --join-token TOKEN          agents must present it (default: $NSML_JOIN_TOKEN, else none)
+
+install-service writes nsml-coordinator.service (and nsml-coordinator.env holding the join
+token, mode 600) for systemd:
+  --output DIR                where to write them (default /etc/systemd/system)
+  --user USER                 run the coordinator as USER
+Service defaults: --host 0.0.0.0 --data /var/lib/nsml/coordinator.
+`;
+
+const RUN_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  data: { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
+  'join-token': { type: 'string' },
+} as const;
+
+const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
+
+export const coordinatorCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    if (argv[0] === 'install-service') return installService(argv.slice(1), io);
+    const parsed = parseFlags(argv, RUN_FLAGS, 'coordinator');
+    if (!parsed) return printUsage(io, USAGE);
+    const { values } = parsed;
+    const { startCoordinator } = await import('../../coordinator/main.js');
+    const coordinator = await startCoordinator({
+      dataDir: values.data ?? join(nsmlHome(io.env), 'coordinator'),
+      host: values.host,
+      port: intFlag(values.port, '--port', DEFAULT_PORT, 0, 65535),
+      heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
+      joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+    });
+    io.err(`nsml coordinator listening on ${coordinator.address}; Ctrl-C to stop\n`);
+    await untilAborted(io.signal);
+    io.err('nsml coordinator closing\n');
+    await coordinator.close();
+    return 0;
+  },
+};
+
+async function installService(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, SERVICE_FLAGS, 'coordinator');
+  if (!parsed) return printUsage(io, USAGE);
+  const { values } = parsed;
+  const token = values['join-token'] ?? io.env.NSML_JOIN_TOKEN;
+  const written = writeUnit(values.output ?? '/etc/systemd/system', 'nsml-coordinator', {
+    description: 'nsml coordinator',
+    execStart: [process.execPath, nsmlBin(), 'coordinator', ...serviceArgs(values)],
+    user: values.user,
+    service: [
+      ['Restart', 'on-failure'],
+      ['RestartSec', '2'],
+      ['TimeoutStopSec', '30'],
+      ['LimitNOFILE', '65536'],
+    ],
+  }, token ? { NSML_JOIN_TOKEN: token } : {});
+  io.out(`wrote ${written.unitPath}\n`);
+  if (written.environmentPath) io.out(`wrote ${written.environmentPath} (the join token; mode 600)\n`);
+  else io.err('warning: no --join-token: any machine that reaches the port can join as a node\n');
+  io.out('enable it with: systemctl daemon-reload && systemctl enable --now nsml-coordinator\n');
+  return 0;
+}
+
+function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
+  const args = ['--host', values.host ?? '0.0.0.0', '--port', String(intFlag(values.port, '--port', DEFAULT_PORT, 1, 65535))];
+  args.push('--data', resolve(values.data ?? '/var/lib/nsml/coordinator'));
+  if (values['heartbeat-timeout'] !== undefined) {
+    parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout');
+    args.push('--heartbeat-timeout', values['heartbeat-timeout']);
+  }
+  return args;
+}

@@ -1,0 +1,52 @@
+import { type Command, printUsage, withClient } from '../command.js';
+import { intFlag, parseFlags } from '../flags.js';
+import { printJson } from '../io.js';
+import { followLogs } from '../log-follow.js';
+import { logLineJson, printLogLine } from '../log-print.js';
+import { resolveSessionName } from '../session-ref.js';
+
+const USAGE = `Usage: nsml logs SESSION [-f] [--rank N] [--json]
+
+Prints what a session printed. SESSION is USER/DATASET/N, or DATASET/N for your own.
+
+Options:
+  -f, --follow     keep printing until the session ends (survives a coordinator restart)
+  --rank N         only the lines of process N (default: every process)
+  --json           a JSON array of lines; with -f, one JSON object per line as they come
+`;
+
+const FLAGS = {
+  follow: { type: 'boolean', short: 'f' },
+  rank: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const logsCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const parsed = parseFlags(argv, FLAGS, 'logs', { min: 1, max: 1 });
+    if (!parsed) return printUsage(io, USAGE);
+    const { values } = parsed;
+    const follow = values.follow ?? false;
+    const rank = intFlag(values.rank, '--rank', -1, 0, 100_000);
+    return withClient(io, async (client) => {
+      const name = resolveSessionName(parsed.positionals[0]!, client.user);
+      const session = await client.getSession(name, io.signal);
+      const prefixRank = session.placements.length > 1 && rank < 0;
+      const collected: Record<string, unknown>[] = [];
+      const result = await followLogs(client, {
+        name,
+        follow,
+        rank,
+        signal: io.signal,
+        onLine: (line) => {
+          if (!values.json) printLogLine(io, line, { prefixRank });
+          else if (follow) io.out(JSON.stringify(logLineJson(line)) + '\n');
+          else collected.push(logLineJson(line));
+        },
+      });
+      if (values.json && !follow) printJson(io, collected);
+      return result.aborted ? 130 : 0;
+    });
+  },
+};

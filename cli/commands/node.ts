@@ -1,0 +1,48 @@
+import { type Command, printUsage, withClient } from '../command.js';
+import { parseFlags, usageError } from '../flags.js';
+import { type CliIo, printJson } from '../io.js';
+import { formatNodeTable } from '../node-view.js';
+
+const USAGE = `Usage: nsml node ls [--json]
+       nsml node drain NODE [--undrain] [--reason TEXT] [--json]
+
+  ls       lists the nodes: state, GPUs free/total and their health, CPUs, memory,
+           last heartbeat, and the sessions placed there
+  drain    gives a node nothing new (what runs there keeps running); --undrain reverses it
+`;
+
+const LS_FLAGS = { json: { type: 'boolean' } } as const;
+const DRAIN_FLAGS = { undrain: { type: 'boolean' }, reason: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+export const nodeCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'ls' || sub === 'list') return listNodes(rest, io);
+    if (sub === 'drain') return drainNode(rest, io);
+    if (sub === undefined || sub === '--help' || sub === '-h') return printUsage(io, USAGE);
+    throw usageError(`unknown subcommand ${JSON.stringify(sub)} (expected ls or drain)`, 'node');
+  },
+};
+
+async function listNodes(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, LS_FLAGS, 'node');
+  if (!parsed) return printUsage(io, USAGE);
+  const nodes = await withClient(io, (c) => c.listNodes(io.signal));
+  if (parsed.values.json) printJson(io, nodes);
+  else if (nodes.length === 0) io.err('no nodes have registered; start an agent with `nsml agent --coordinator HOST:PORT`\n');
+  else io.out(formatNodeTable(nodes, Date.now()));
+  return 0;
+}
+
+async function drainNode(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, DRAIN_FLAGS, 'node', { min: 1, max: 1 });
+  if (!parsed) return printUsage(io, USAGE);
+  const { values } = parsed;
+  const node = await withClient(io, (c) =>
+    c.drainNode({ id: parsed.positionals[0]!, undrain: values.undrain ?? false, reason: values.reason ?? '' }, io.signal),
+  );
+  if (values.json) printJson(io, node);
+  else io.out(`${node.id}: ${node.state}${node.reason ? ` (${node.reason})` : ''}\n`);
+  return 0;
+}

@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { nsmlHome } from '../../common/config.js';
+import { validateDatasetName } from '../../common/names.js';
+import type { Session__Output, SubmitRequest } from '../../common/proto/types.js';
+import type { CoordinatorClient } from '../client.js';
+import { type Command, printUsage, withClient } from '../command.js';
+import { parseDuration } from '../duration.js';
+import { type FlagValues, intFlag, parseFlags } from '../flags.js';
+import { formatBytes, formatCount, plural } from '../format.js';
+import { type CliIo, printJson } from '../io.js';
+import { followLogs } from '../log-follow.js';
+import { printLogLine } from '../log-print.js';
+import { waitForEnd } from '../session-wait.js';
+import { describeOutcome } from '../session-view.js';
+import { splitArgs } from '../split-args.js';
+import { createBlobUploader } from '../workspace/blob-uploader.js';
+import { checkEntry, packWorkspace } from '../workspace/pack.js';
+import { type UploadReport, uploadWorkspace } from '../workspace/upload.js';
+
+const USAGE = `Usage: nsml run [-d DATASET] [-g GPUS] [--gpus-per-node N] [-e ENTRY] [-a "ARGS"]
+                [-m MEMO] [--priority P] [--time DURATION] [--detach] [--json]
+
+Packs this directory (honouring .gitignore and .nsmlignore), uploads what the coordinator
+lacks, submits a session running ENTRY, prints its name, then prints its logs until it ends.
+Exit status 0 only when the session succeeded.
+
+Options:
+  -d, --dataset NAME      mount dataset NAME (the session is USER/NAME/N; else USER/scratch/N)
+  -g, --gpus N            GPUs in total (default 0: CPU only)
+  --gpus-per-node N       GPUs per node when spanning nodes (default: the scheduler decides)
+  -e, --entry FILE        the script to run (default main.py)
+  -a, --args "ARGS"       its arguments, split like a shell would: -a "--lr 0.1 --epochs 5"
+  -m, --memo TEXT         a note shown by nsml ps
+  --priority P            higher runs first (default 0)
+  --time DURATION         declared run time, e.g. 2h (helps the scheduler backfill)
+  --detach                return right after submitting
+  --json                  print one JSON object {name, state, uploadedBytes, ...};
+                          without --detach, log lines go to stderr and the object comes at the end
+`;
+
+const FLAGS = {
+  dataset: { type: 'string', short: 'd' },
+  gpus: { type: 'string', short: 'g' },
+  'gpus-per-node': { type: 'string' },
+  entry: { type: 'string', short: 'e' },
+  args: { type: 'string', short: 'a' },
+  memo: { type: 'string', short: 'm' },
+  priority: { type: 'string' },
+  time: { type: 'string' },
+  detach: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The SubmitRequest a command line asks for (workspace filled in later). */
+export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest {
+  const timeMs = values.time === undefined ? 0 : parseDuration(values.time, '--time');
+  return {
+    dataset: values.dataset === undefined ? '' : validateDatasetName(values.dataset),
+    gpus: intFlag(values.gpus, '--gpus', 0, 0, 4096),
+    gpusPerNode: intFlag(values['gpus-per-node'], '--gpus-per-node', 0, 0, 1024),
+    entry: values.entry ?? 'main.py',
+    args: values.args === undefined ? [] : splitArgs(values.args),
+    memo: values.memo ?? '',
+    priority: intFlag(values.priority, '--priority', 0, -1_000_000, 1_000_000),
+    timeLimitS: Math.ceil(timeMs / 1000),
+  };
+}
+
+export const runCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const parsed = parseFlags(argv, FLAGS, 'run');
+    if (!parsed) return printUsage(io, USAGE);
+    const { values } = parsed;
+    const request = submitRequestOf(values);
+    const packed = await packWorkspace({ root: io.cwd, cacheDir: join(nsmlHome(io.env), 'cache', 'hashes') });
+    checkEntry(packed, request.entry!);
+    return withClient(io, async (client) => {
+      const upload = await uploadWorkspace(packed, createBlobUploader(client));
+      io.err(`uploaded ${plural(upload.uploadedFiles, 'file')}, ${formatBytes(upload.uploadedBytes)} (${formatCount(upload.unchangedFiles)} unchanged)\n`);
+      const session = await client.submit({ ...request, workspace: upload.workspace }, io.signal);
+      if (values.detach) return printSubmitted(io, session, upload, values.json ?? false);
+      if (!values.json) io.out(`${session.name}\n`);
+      return follow(io, client, session, upload, values.json ?? false);
+    });
+  },
+};
+
+function printSubmitted(io: CliIo, session: Session__Output, upload: UploadReport, json: boolean): number {
+  if (json) printJson(io, resultJson(session, upload));
+  else {
+    io.out(`${session.name}\n`);
+    if (session.reason) io.err(`${session.state}: ${session.reason}\n`);
+  }
+  return 0;
+}
+
+/** Prints the logs until the session ends; exit status 0 only when it succeeded. */
+async function follow(io: CliIo, client: CoordinatorClient, submitted: Session__Output, upload: UploadReport, json: boolean): Promise<number> {
+  const multiNode = submitted.gpusPerNode > 0 && submitted.gpus > submitted.gpusPerNode;
+  const result = await followLogs(client, {
+    name: submitted.name,
+    follow: true,
+    signal: io.signal,
+    onLine: (line) => printLogLine(io, line, { prefixRank: multiNode, allToStderr: json }),
+  });
+  if (result.aborted) {
+    io.err(`\n${submitted.name} keeps running: \`nsml logs -f ${submitted.name}\` to follow, \`nsml stop ${submitted.name}\` to stop\n`);
+    return 130;
+  }
+  const final = (await waitForEnd(client, submitted.name, { signal: io.signal })) ?? submitted;
+  if (json) printJson(io, resultJson(final, upload));
+  else io.err(describeOutcome(final, Date.now()) + '\n');
+  return final.state === 'succeeded' ? 0 : 1;
+}
+
+function resultJson(session: Session__Output, upload: UploadReport): Record<string, unknown> {
+  return {
+    name: session.name,
+    state: session.state,
+    reason: session.reason,
+    exitCode: session.exitCode ?? null,
+    uploadedFiles: upload.uploadedFiles,
+    uploadedBytes: upload.uploadedBytes,
+    unchangedFiles: upload.unchangedFiles,
+    workspace: upload.workspace,
+    session,
+  };
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { captureIo } from '../io.js';
+import { runCliWith } from '../main.js';
+import { quoteUnitWord } from '../systemd-unit.js';
+import { loadExternal } from './external.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nsml-units-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function nsml(argv: string[], env: Record<string, string> = {}) {
+  const io = captureIo({ cwd: dir, env: { NSML_HOME: join(dir, 'home'), NSML_USER: 'alice', ...env } });
+  const code = await runCliWith(argv, io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+describe('install-service', () => {
+  it('writes an agent unit that restarts always and leaves sessions running', async () => {
+    const r = await nsml(['agent', 'install-service', '--output', dir, '--coordinator', '10.0.0.5:7450', '--gpus', '0,1', '--name', 'gpu-01', '--join-token', 's3cret']);
+    expect(r.code).toBe(0);
+    const unit = readFileSync(join(dir, 'nsml-agent.service'), 'utf8');
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^KillMode=process$/m);
+    expect(unit).toMatch(/^# .*re-adopts/m);
+    expect(unit).toMatch(/^ExecStart=\S+ \S+bin\/nsml\.js agent --coordinator 10\.0\.0\.5:7450 --data \/var\/lib\/nsml\/agent --name gpu-01 --gpus 0,1$/m);
+    expect(unit).not.toContain('s3cret');
+    expect(unit).toContain(`EnvironmentFile=${join(dir, 'nsml-agent.env')}`);
+    expect(readFileSync(join(dir, 'nsml-agent.env'), 'utf8')).toBe('NSML_JOIN_TOKEN=s3cret\n');
+    expect(statSync(join(dir, 'nsml-agent.env')).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes a coordinator unit, warning when agents need no token', async () => {
+    const r = await nsml(['coordinator', 'install-service', '--output', dir, '--user', 'nsml', '--port', '7000', '--heartbeat-timeout', '30s']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/no --join-token/);
+    const unit = readFileSync(join(dir, 'nsml-coordinator.service'), 'utf8');
+    expect(unit).toMatch(/^User=nsml$/m);
+    expect(unit).toMatch(/coordinator --host 0\.0\.0\.0 --port 7000 --data \/var\/lib\/nsml\/coordinator --heartbeat-timeout 30s$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+  });
+
+  it('refuses bad values', async () => {
+    expect((await nsml(['agent', 'install-service', '--output', dir, '--gpus', '0,x'])).code).toBe(2);
+    expect((await nsml(['coordinator', 'install-service', '--output', dir, '--heartbeat-timeout', 'soon'])).code).toBe(2);
+  });
+
+  it.each([
+    ['plain/path-1.js', 'plain/path-1.js'],
+    ['has space', '"has space"'],
+    ['100%', '100%%'],
+    ['$HOME', '$$HOME'],
+    ['say "x"', '"say \\"x\\""'],
+    ['', '""'],
+  ])('quotes %j as %s', (word, quoted) => expect(quoteUnitWord(word)).toBe(quoted));
+});
+
+describe('commands in their own modules', () => {
+  it('explain a missing module', async () => {
+    await expect(loadExternal('no-such-command', 'run', 'nsml nothing')).rejects.toMatchObject({
+      code: 'NSML_E_INTERNAL',
+      message: expect.stringMatching(/`nsml nothing` is not available in this build: cli\/commands\/no-such-command\.ts is missing/),
+    });
+  });
+
+  it('explain a module without the expected export', async () => {
+    await expect(loadExternal('ps', 'nope', 'nsml ps')).rejects.toMatchObject({ message: expect.stringMatching(/does not export nope/) });
+  });
+});

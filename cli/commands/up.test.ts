@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../common/proto/load.js';
+import { localPaths } from '../local/paths.js';
+import { isNsmlProcess, readPid, stopProcess } from '../local/processes.js';
+
+const ROOT = repoRoot();
+const BUILT = existsSync(join(ROOT, 'dist', 'cli', 'main.js')) && existsSync(join(ROOT, 'dist', 'agent', 'main.js'));
+
+let home: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function nsml(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'nsml.js'), ...args], {
+      env: { ...process.env, NSML_HOME: home, NSML_USER: 'alice', NSML_COORDINATOR: '', NSML_LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'nsml-up-'));
+  });
+  afterAll(async () => {
+    const paths = localPaths({ NSML_HOME: home });
+    await stopProcess(readPid(paths.agentPid), 2_000);
+    await stopProcess(readPid(paths.coordinatorPid), 2_000);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('starts both in the background, is idempotent, reports status, and stops both', async () => {
+    const port = await freePort();
+    const up = await nsml(['up', '--port', String(port)]);
+    expect(up.stderr).not.toMatch(/NSML_E_/);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`nsml is up: coordinator 127.0.0.1:${port}`);
+    expect(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))).toEqual({ coordinator: `127.0.0.1:${port}` });
+    const paths = localPaths({ NSML_HOME: home });
+    const pids = [readPid(paths.coordinatorPid), readPid(paths.agentPid)];
+    expect(pids.every((p) => isNsmlProcess(p))).toBe(true);
+
+    const again = await nsml(['up']);
+    expect(again.stdout).toContain('nsml is already up');
+    expect([readPid(paths.coordinatorPid), readPid(paths.agentPid)]).toEqual(pids);
+
+    const status = await nsml(['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ up: true, address: `127.0.0.1:${port}`, agent: { running: true } });
+    const nodes = JSON.parse((await nsml(['node', 'ls', '--json'])).stdout) as Array<{ state: string }>;
+    expect(nodes.map((n) => n.state)).toEqual(['ready']);
+
+    const down = await nsml(['down']);
+    expect(down.stdout).toBe('stopped the agent and the coordinator\n');
+    expect(pids.some((p) => isNsmlProcess(p))).toBe(false);
+    const after = await nsml(['status']);
+    expect(after.code).toBe(1);
+    expect(after.stdout).toMatch(/^nsml is down/);
+    expect((await nsml(['down'])).stdout).toBe('nsml was not up\n');
+  });
+});

@@ -1,0 +1,123 @@
+import { DEFAULT_PORT } from '../../common/config.js';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { type Command, printUsage } from '../command.js';
+import { intFlag, parseFlags } from '../flags.js';
+import { type CliIo, printJson } from '../io.js';
+import { embeddedStatus, isServing, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
+import { type LocalPaths, localPaths } from '../local/paths.js';
+import { isNsmlProcess, readPid, removeFile, spawnDetached, stopProcess, writePid } from '../local/processes.js';
+
+const UP_USAGE = `Usage: nsml up [--port P] [--foreground]
+
+Starts a coordinator and one agent on this machine, listening on 127.0.0.1 only, with their
+data under $NSML_HOME (default ~/.nsml): coordinator/, agent/, logs/, run/. Waits until the
+agent has registered, then points this CLI at it ($NSML_HOME/config.json). Does nothing if
+it is already up.
+
+Options:
+  --port P        the coordinator's port (default ${DEFAULT_PORT})
+  --foreground    run both in this terminal until Ctrl-C instead of in the background
+`;
+
+const DOWN_USAGE = `Usage: nsml down
+
+Stops the coordinator and the agent that \`nsml up\` started (SIGTERM, then SIGKILL after 10s).
+`;
+
+const STATUS_USAGE = `Usage: nsml status [--json]
+
+Tells whether the coordinator and agent of \`nsml up\` run. Exit status 0 when up, 1 when not.
+`;
+
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+export const upCommand: Command = {
+  usage: UP_USAGE,
+  async run(argv, io) {
+    const parsed = parseFlags(argv, { port: { type: 'string' }, foreground: { type: 'boolean' } } as const, 'up');
+    if (!parsed) return printUsage(io, UP_USAGE);
+    const paths = localPaths(io.env);
+    const port = intFlag(parsed.values.port, '--port', readUpState(paths)?.port ?? DEFAULT_PORT, 1, 65535);
+    if (parsed.values.foreground) {
+      const { runForeground } = await import('../local/foreground.js');
+      return runForeground(paths, port, io);
+    }
+    return upInBackground(paths, port, io);
+  },
+};
+
+async function upInBackground(paths: LocalPaths, port: number, io: CliIo): Promise<number> {
+  const before = await embeddedStatus(paths, io.env);
+  if (before.up && before.address) {
+    rememberAddress(io.env, before.address);
+    io.out(`nsml is already up: coordinator ${before.address} (pid ${before.coordinator.pid}), agent (pid ${before.agent.pid})\n`);
+    return 0;
+  }
+  const address = before.coordinator.serving && before.address ? before.address : `127.0.0.1:${port}`;
+  const coordinatorPid = before.coordinator.serving ? before.coordinator.pid! : await startCoordinator(paths, port, address, io);
+  const agentPid = before.agent.running ? before.agent.pid! : await startAgent(paths, address, io);
+  rememberAddress(io.env, address);
+  io.out(`nsml is up: coordinator ${address} (pid ${coordinatorPid}), agent (pid ${agentPid})\n`);
+  io.out(`logs: ${paths.logDir}; stop with \`nsml down\`\n`);
+  if (io.env.NSML_COORDINATOR && io.env.NSML_COORDINATOR !== address) {
+    io.err(`note: NSML_COORDINATOR=${io.env.NSML_COORDINATOR} overrides ${address} in this shell\n`);
+  }
+  return 0;
+}
+
+async function startCoordinator(paths: LocalPaths, port: number, address: string, io: CliIo): Promise<number> {
+  if (isNsmlProcess(readPid(paths.coordinatorPid))) await stopProcess(readPid(paths.coordinatorPid), STOP_GRACE_MS);
+  if (await isServing(address, io.env)) {
+    throw new NsmlError(ErrorCodes.CONFIG, `something already answers at ${address} that \`nsml up\` did not start; stop it or pick another port with --port`);
+  }
+  const args = ['coordinator', '--host', '127.0.0.1', '--port', String(port), '--data', paths.coordinatorData];
+  const pid = spawnDetached(args, paths.coordinatorLog, io.env);
+  writePid(paths.coordinatorPid, pid);
+  writeUpState(paths, address, port);
+  await waitUntil(async (c) => (await c.health()) === 'SERVING', {
+    address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.coordinatorLog, what: 'coordinator', signal: io.signal,
+  });
+  return pid;
+}
+
+async function startAgent(paths: LocalPaths, address: string, io: CliIo): Promise<number> {
+  const startedAt = Date.now();
+  const pid = spawnDetached(['agent', '--coordinator', address, '--data', paths.agentData, '--advertise', '127.0.0.1'], paths.agentLog, io.env);
+  writePid(paths.agentPid, pid);
+  await waitUntil(async (c) => (await c.listNodes()).some((n) => n.state === 'ready' && n.lastHeartbeatMs >= startedAt - 1_000), {
+    address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.agentLog, what: 'agent', signal: io.signal,
+  });
+  return pid;
+}
+
+export const downCommand: Command = {
+  usage: DOWN_USAGE,
+  async run(argv, io) {
+    if (!parseFlags(argv, {}, 'down')) return printUsage(io, DOWN_USAGE);
+    const paths = localPaths(io.env);
+    const agent = await stopProcess(readPid(paths.agentPid), STOP_GRACE_MS);
+    const coordinator = await stopProcess(readPid(paths.coordinatorPid), STOP_GRACE_MS);
+    removeFile(paths.agentPid);
+    removeFile(paths.coordinatorPid);
+    if (!agent && !coordinator) io.out('nsml was not up\n');
+    else io.out(`stopped${agent ? ' the agent' : ''}${agent && coordinator ? ' and' : ''}${coordinator ? ' the coordinator' : ''}\n`);
+    return 0;
+  },
+};
+
+export const statusCommand: Command = {
+  usage: STATUS_USAGE,
+  async run(argv, io) {
+    const parsed = parseFlags(argv, { json: { type: 'boolean' } } as const, 'status');
+    if (!parsed) return printUsage(io, STATUS_USAGE);
+    const status = await embeddedStatus(localPaths(io.env), io.env);
+    if (parsed.values.json) printJson(io, status);
+    else {
+      const c = status.coordinator;
+      const coordinator = c.serving ? `serving at ${status.address} (pid ${c.pid})` : c.running ? `running (pid ${c.pid}) but not answering` : 'not running';
+      io.out(`nsml is ${status.up ? 'up' : 'down'}\n  coordinator: ${coordinator}\n  agent: ${status.agent.running ? `running (pid ${status.agent.pid})` : 'not running'}\n`);
+    }
+    return status.up ? 0 : 1;
+  },
+};

@@ -1,0 +1,51 @@
+import type { Session__Output } from '../common/proto/types.js';
+import { formatDuration } from './duration.js';
+import { formatAgo, formatTable, truncate } from './format.js';
+
+export const SESSION_HEADERS = ['NAME', 'STATE', 'GPUS', 'NODES', 'CREATED', 'DURATION', 'REASON/MEMO'];
+
+/** The nodes a session has processes on, in rank order, without repeats. */
+export function sessionNodes(s: Session__Output): string[] {
+  const sorted = [...s.placements].sort((a, b) => a.rank - b.rank);
+  return [...new Set(sorted.map((p) => p.nodeId))];
+}
+
+/** How long it has run (or ran); undefined before it started. */
+export function sessionDurationMs(s: Session__Output, now: number): number | undefined {
+  if (!s.startedMs) return undefined;
+  return Math.max(0, (s.endedMs || now) - s.startedMs);
+}
+
+/** Why it waits or ended (queued, failed, lost...), else the user's memo. */
+export function sessionNote(s: Session__Output): string {
+  const memoFirst = s.state === 'running' || s.state === 'succeeded';
+  return (memoFirst ? s.memo || s.reason : s.reason || s.memo) ?? '';
+}
+
+export function sessionRow(s: Session__Output, now: number): string[] {
+  const duration = sessionDurationMs(s, now);
+  return [
+    s.name,
+    s.idle && s.state === 'running' ? 'running (idle)' : s.state,
+    String(s.gpus),
+    sessionNodes(s).join(',') || '-',
+    formatAgo(s.createdMs, now),
+    duration === undefined ? '-' : formatDuration(duration),
+    truncate(sessionNote(s), 60) || '-',
+  ];
+}
+
+export function formatSessionTable(sessions: Session__Output[], now: number): string {
+  return formatTable(SESSION_HEADERS, sessions.map((s) => sessionRow(s, now)));
+}
+
+/** One line for a session that has ended (or not): `alice/scratch/3 failed (exit 1): reason`. */
+export function describeOutcome(s: Session__Output, now: number): string {
+  const parts = [`${s.name} ${s.state}`];
+  if (s.exitCode !== undefined && s.exitCode !== null) parts.push(`(exit ${s.exitCode})`);
+  const duration = sessionDurationMs(s, now);
+  if (duration !== undefined) parts.push(`after ${formatDuration(duration)}`);
+  let line = parts.join(' ');
+  if (s.reason) line += `: ${s.reason}`;
+  return line;
+}

@@ -1,0 +1,79 @@
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCodes, NsmlError } from '../errors.js';
+import { fromServiceError } from '../grpc/status.js';
+import type { BlobChunk, BlobServiceClient } from '../proto/types.js';
+import type { PutResponse__Output } from '../proto/generated/nsml/v1/PutResponse.js';
+
+/** A blob to send: its name, size, and its bytes from an offset, in chunks of at most CHUNK_BYTES. */
+export interface BlobSource {
+  hash: string;
+  size: number;
+  read(offset: number): AsyncIterable<Uint8Array>;
+}
+
+export function targetOf(client: grpc.Client, target?: string): string {
+  return target ?? client.getChannel().getTarget();
+}
+
+function writeChunk(call: grpc.ClientWritableStream<BlobChunk>, chunk: BlobChunk, failed: () => unknown): Promise<void> {
+  const ok = call.write(chunk);
+  if (ok) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      call.off('error', onError);
+      resolve();
+    };
+    const onError = (err: unknown) => {
+      call.off('drain', onDrain);
+      reject(failed() ?? err);
+    };
+    call.once('drain', onDrain);
+    call.once('error', onError);
+  });
+}
+
+/**
+ * Sends several blobs, each from its resume offset, on one Put stream with one deadline.
+ * Resolves with the bytes sent.
+ */
+export async function putBlobs(
+  client: BlobServiceClient,
+  blobs: Array<{ source: BlobSource; offset: number }>,
+  options: { deadlineMs: number; metadata?: grpc.Metadata; target?: string },
+): Promise<number> {
+  const target = targetOf(client, options.target);
+  let outcome: { err?: unknown; res?: PutResponse__Output } | undefined;
+  let settle: (() => void) | undefined;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  const call = client.Put(options.metadata ?? new grpc.Metadata(), { deadline: new Date(Date.now() + options.deadlineMs) }, (err, res) => {
+    outcome = err ? { err } : { res: res! };
+    settle!();
+  });
+  const failed = () => (outcome?.err ? fromServiceError(outcome.err, target) : undefined);
+  let sent = 0;
+  try {
+    for (const { source, offset } of blobs) {
+      let at = offset;
+      for await (const data of source.read(offset)) {
+        if (outcome) break;
+        await writeChunk(call, { hash: source.hash, size: source.size, offset: at, data }, failed);
+        at += data.length;
+        sent += data.length;
+      }
+      if (outcome) break;
+      if (at !== source.size) {
+        throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `blob ${source.hash} yielded ${at} bytes but was declared as ${source.size}; the file changed after it was hashed, try again`);
+      }
+      // A blob with nothing left to send (empty, or fully received earlier) still needs one chunk to complete.
+      if (offset === source.size) await writeChunk(call, { hash: source.hash, size: source.size, offset, data: Buffer.alloc(0) }, failed);
+    }
+  } catch (err) {
+    call.cancel();
+    await finished;
+    throw err;
+  }
+  call.end();
+  await finished;
+  if (outcome!.err) throw fromServiceError(outcome!.err, target);
+  return sent;
+}

@@ -1,0 +1,20 @@
+import type { AgentRegistry } from './agents/agent-registry.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import type { Hub } from './hub.js';
+import type { CompiledCoordinatorOptions } from './options.js';
+import type { Lifecycle } from './sessions/lifecycle.js';
+import type { SchedulerLoop } from './sessions/scheduler-loop.js';
+import type { Store } from './store/types.js';
+
+/** What the gRPC services share. */
+export interface CoordinatorContext {
+  options: CompiledCoordinatorOptions;
+  store: Store;
+  blobs: BlobStore;
+  hub: Hub;
+  agents: AgentRegistry;
+  lifecycle: Lifecycle;
+  scheduler: SchedulerLoop;
+  /** Aborted when the coordinator closes: long calls (Wait, Logs, Watch, agent streams) end. */
+  closing: AbortSignal;
+}

@@ -1,0 +1,190 @@
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
+import { SERVER_CHANNEL_OPTIONS } from '../common/grpc/options.js';
+import { loadProto } from '../common/proto/load.js';
+import { AgentRegistry } from './agents/agent-registry.js';
+import { HeartbeatMonitor } from './agents/heartbeat-monitor.js';
+import { FileBlobStore } from './blobs/blob-store.js';
+import type { CoordinatorContext } from './context.js';
+import { Hub } from './hub.js';
+import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './options.js';
+import { adminService } from './services/admin-service.js';
+import { agentService } from './services/agent-service.js';
+import { blobService } from './services/blob-service.js';
+import { HealthState, healthService } from './services/health-service.js';
+import { sessionService } from './services/session-service.js';
+import { Lifecycle } from './sessions/lifecycle.js';
+import { SchedulerLoop, type SchedulerLoopStatus } from './sessions/scheduler-loop.js';
+import { openStore } from './store/sqlite-store.js';
+import type { Store } from './store/types.js';
+
+export type { CoordinatorOptions } from './options.js';
+
+/** How long `close()` lets calls in flight finish before cutting them. */
+export const CLOSE_GRACE_MS = 5_000;
+
+export type CoordinatorState = 'serving' | 'closing' | 'closed';
+
+export interface CoordinatorStatus {
+  state: CoordinatorState;
+  address: string;
+  startedAtMs: number;
+  agentsConnected: number;
+  nodes: { ready: number; draining: number; down: number };
+  sessions: { queued: number; active: number };
+  scheduler: SchedulerLoopStatus;
+  heartbeat: { failures: number; nodesDown: number };
+}
+
+export interface Coordinator {
+  /** "HOST:PORT" to dial. */
+  readonly address: string;
+  readonly port: number;
+  /** Stops accepting work, ends streams, lets calls finish (up to CLOSE_GRACE_MS), closes the store. */
+  close(): Promise<void>;
+  /** Cuts everything now. */
+  destroy(): void;
+  getStatus(): CoordinatorStatus;
+}
+
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bind(server: grpc.Server, o: CompiledCoordinatorOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(formatAddress(o.host, o.port), grpc.ServerCredentials.createInsecure(), (err, port) => {
+      if (err) {
+        reject(new NsmlError(ErrorCodes.CONFIG, `cannot listen on ${formatAddress(o.host, o.port)}: ${err.message}; is another coordinator running? pick another port`, { cause: err }));
+      } else resolve(port);
+    });
+  });
+}
+
+function writeInfoFile(dataDir: string, address: string): string {
+  const path = join(dataDir, 'coordinator.json');
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ address, pid: process.pid }) + '\n');
+  renameSync(tmp, path);
+  return path;
+}
+
+function removeInfoFile(path: string): void {
+  try {
+    const info = JSON.parse(readFileSync(path, 'utf8')) as { pid?: number };
+    if (info.pid === process.pid) rmSync(path, { force: true });
+  } catch {
+    // already gone or replaced by another coordinator
+  }
+}
+
+function countStatus(store: Store) {
+  const nodes = { ready: 0, draining: 0, down: 0 };
+  for (const n of store.listNodes()) nodes[n.state === 'down' ? 'down' : n.draining ? 'draining' : 'ready']++;
+  const queued = store.countInStates(['queued']);
+  const active = store.countInStates(['scheduled', 'starting', 'running']);
+  return { nodes, sessions: { queued, active } };
+}
+
+/** Opens the state, listens, and starts the scheduling loop and the heartbeat monitor. */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const o = compileCoordinatorOptions(options);
+  mkdirSync(o.dataDir, { recursive: true });
+  const store = openStore(join(o.dataDir, 'state.sqlite'));
+  const startedAtMs = o.clock.now();
+  const closing = new AbortController();
+  const agents = new AgentRegistry();
+  const hub = new Hub();
+  const health = new HealthState();
+  let scheduler: SchedulerLoop | undefined;
+  const lifecycle = new Lifecycle({
+    store, agents, hub, clock: o.clock, logger: o.logger, stopGraceMs: o.stopGraceMs,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs, requestSchedule: () => scheduler?.request(),
+  });
+  scheduler = new SchedulerLoop({ store, agents, lifecycle, decide: o.decide, clock: o.clock, logger: o.logger, intervalMs: o.scheduleIntervalMs });
+  const monitor = new HeartbeatMonitor({
+    store, agents, lifecycle, clock: o.clock, logger: o.logger, timeoutMs: o.heartbeatTimeoutMs,
+    tickMs: Math.max(50, Math.min(o.heartbeatIntervalMs, o.heartbeatTimeoutMs / 4)), startedAtMs,
+  });
+  const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+  let port: number;
+  try {
+    const blobs = await FileBlobStore.open(join(o.dataDir, 'blobs'));
+    const ctx: CoordinatorContext = { options: o, store, blobs, hub, agents, lifecycle, scheduler, closing: closing.signal };
+    const proto = loadProto();
+    server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
+    server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));
+    server.addService(proto.nsml.v1.BlobService.service, blobService(blobs));
+    server.addService(proto.nsml.v1.AdminService.service, adminService(ctx));
+    server.addService(proto.grpc.health.v1.Health.service, healthService(health));
+    port = await bind(server, o);
+  } catch (err) {
+    server.forceShutdown();
+    store.close();
+    throw err;
+  }
+  const address = formatAddress(o.host, port);
+  const infoPath = writeInfoFile(o.dataDir, address);
+  scheduler.start();
+  monitor.start();
+  o.logger.info('coordinator listening', { address, dataDir: o.dataDir });
+
+  let state: CoordinatorState = 'serving';
+  let closed: Promise<void> | undefined;
+  const stopLoops = () => {
+    state = 'closing';
+    health.set('NOT_SERVING');
+    closing.abort();
+    scheduler!.close();
+    monitor.close();
+  };
+  const finish = () => {
+    try {
+      store.recordHeartbeats(agents.takeHeartbeats());
+    } catch (err) {
+      o.logger.warn('could not save heartbeat times', { error: errorMessage(err) });
+    }
+    store.close();
+    removeInfoFile(infoPath);
+    state = 'closed';
+  };
+  return {
+    address,
+    port,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        stopLoops();
+        agents.closeAll('the coordinator is shutting down');
+        let done = false;
+        const complete = () => {
+          if (done) return;
+          done = true;
+          clearTimeout(force);
+          finish();
+          resolve();
+        };
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          complete();
+        }, CLOSE_GRACE_MS);
+        server.tryShutdown(complete);
+      });
+      return closed;
+    },
+    destroy: () => {
+      if (state === 'closed') return;
+      stopLoops();
+      server.forceShutdown();
+      agents.closeAll('the coordinator was destroyed');
+      finish();
+    },
+    getStatus: () => ({
+      state, address, startedAtMs, agentsConnected: agents.size,
+      ...(state === 'closed' ? { nodes: { ready: 0, draining: 0, down: 0 }, sessions: { queued: 0, active: 0 } } : countStatus(store)),
+      scheduler: { ...scheduler!.status },
+      heartbeat: { failures: monitor.failures, nodesDown: monitor.nodesDown },
+    }),
+  };
+}

@@ -1,0 +1,96 @@
+import { resolve } from 'node:path';
+import { systemClock, type Clock } from '../common/clock.js';
+import { DEFAULT_PORT } from '../common/config.js';
+import { ErrorCodes, NsmlError } from '../common/errors.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { decideFirstFit } from './scheduler/first-fit.js';
+import type { Decide } from './scheduler/types.js';
+
+/** How to run a coordinator. Every duration is in milliseconds. */
+export interface CoordinatorOptions {
+  /** Where the SQLite state, the blobs and coordinator.json live. Required. */
+  dataDir: string;
+  /** Interface to listen on; default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Port to listen on; default DEFAULT_PORT (7450); 0 picks a free one. */
+  port?: number;
+  /** How often agents send heartbeats; default 2000. */
+  heartbeatIntervalMs?: number;
+  /** A node silent for this long is down and its sessions lost; default 15000. */
+  heartbeatTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL when stopping a session; default 10000. */
+  stopGraceMs?: number;
+  /** Period of the scheduling pass (one also runs after every change); default 1000. */
+  scheduleIntervalMs?: number;
+  /** When set, agents must present this token in `register`. */
+  joinToken?: string;
+  /** The scheduling policy; default first fit. */
+  decide?: Decide;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface CompiledCoordinatorOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  stopGraceMs: number;
+  scheduleIntervalMs: number;
+  joinToken: string | undefined;
+  decide: Decide;
+  logger: Logger;
+  clock: Clock;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new NsmlError(ErrorCodes.CONFIG, `coordinator option ${name} must be a positive number of milliseconds; got ${String(value)}`);
+  }
+  return v;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0) {
+    throw new NsmlError(ErrorCodes.CONFIG, `coordinator option ${name} must be 0 or a positive number of milliseconds; got ${String(value)}`);
+  }
+  return v;
+}
+
+/** Validates the options once and fills the defaults. */
+export function compileCoordinatorOptions(options: CoordinatorOptions): CompiledCoordinatorOptions {
+  if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
+    throw new NsmlError(ErrorCodes.CONFIG, 'coordinator option dataDir is required (the folder for its state and blobs)');
+  }
+  const port = options.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new NsmlError(ErrorCodes.CONFIG, `coordinator option port must be an integer from 0 to 65535; got ${String(options.port)}`);
+  }
+  const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 2000);
+  const heartbeatTimeoutMs = positive('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 15000);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new NsmlError(
+      ErrorCodes.CONFIG,
+      `heartbeatTimeoutMs (${heartbeatTimeoutMs}) must be larger than heartbeatIntervalMs (${heartbeatIntervalMs}); use several intervals`,
+    );
+  }
+  if (options.joinToken !== undefined && options.joinToken.length === 0) {
+    throw new NsmlError(ErrorCodes.CONFIG, 'coordinator option joinToken must not be empty; leave it out to accept any agent');
+  }
+  return {
+    dataDir: resolve(options.dataDir),
+    host: options.host ?? '127.0.0.1',
+    port,
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    stopGraceMs: nonNegative('stopGraceMs', options.stopGraceMs, 10000),
+    scheduleIntervalMs: positive('scheduleIntervalMs', options.scheduleIntervalMs, 1000),
+    joinToken: options.joinToken,
+    decide: options.decide ?? decideFirstFit,
+    logger: options.logger ?? createLogger({ component: 'coordinator' }),
+    clock: options.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,23 @@
+import { Round } from './round.js';
+import type { Decide, PendingSession } from './types.js';
+import { finishWaiting } from './wait-reasons.js';
+
+/**
+ * Strict FIFO: start sessions in submission order until the first that does not fit; nothing
+ * behind it starts before it does (head-of-line blocking, as YARN's capacity scheduler).
+ * A session that can never fit is skipped rather than blocking the queue forever.
+ */
+export const decideFifo: Decide = (snapshot, nowMs) => {
+  const round = new Round(snapshot, nowMs);
+  let head: PendingSession | undefined;
+  for (const s of snapshot.pending) {
+    if (!round.admissible(s).ok) continue;
+    if (!head) {
+      if (!round.tryPlace(s)) head = s;
+      continue;
+    }
+    if (round.fitsNow(s)) round.hint(s, { kind: 'reservation', blockedBy: head.id, message: `it fits now, but strict FIFO starts nothing before the head ${head.id}` });
+  }
+  finishWaiting(round, snapshot.pending, { usesPriority: false });
+  return round.plan;
+};

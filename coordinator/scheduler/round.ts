@@ -1,0 +1,141 @@
+import { Capacity, type GangRequest, type Holding } from './capacity.js';
+import { admissibleOn, largestNodeOf, shapeProfile, type Admissibility, type ShapeProfile } from './gang-fit.js';
+import type { PendingSession, Plan, Reservation, RunningSession, Snapshot, WaitReason } from './types.js';
+
+/** A request shape: its gang request, whether it can ever fit, and wait reasons already worded for it. */
+export interface Shape {
+  key: number | string;
+  req: GangRequest | undefined;
+  admissible?: Admissibility;
+  /** Worded reasons by kind, then by what varies within the kind (a count, a user). */
+  reasons: Map<string, Map<number | string, Hint>>;
+  /** The wait reason all sessions of this shape share this round, or 'queue' when it depends on the session. */
+  base?: Hint | 'queue';
+}
+
+/** A small integer for the usual shapes (a Map key V8 hashes fast), else a string. */
+function shapeKey(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): number | string {
+  const { gpus, gpusPerNode, cpus, memoryMib } = s;
+  if (memoryMib === 0 && gpus >= 0 && gpus < 1024 && gpusPerNode >= 0 && gpusPerNode < 64 && cpus >= 0 && cpus < 1024 && Number.isInteger(cpus)) {
+    return (gpus * 64 + gpusPerNode) * 1024 + cpus;
+  }
+  return `${gpus}/${gpusPerNode}/${cpus}/${memoryMib}`;
+}
+
+/** A policy's reason for holding back a session that it could have placed. */
+export type Hint = Pick<WaitReason, 'kind' | 'message' | 'blockedBy'>;
+
+/** Something that will free resources, and when it is expected to (Infinity: unknown). */
+export interface Release {
+  holding: Holding;
+  endMs: number;
+}
+
+/**
+ * One decision round: the free capacity, the plan being built, and the per-round caches every
+ * policy needs (gang shapes, admissibility). Policies differ only in the order they walk the
+ * queue and in what they do when a session does not fit.
+ */
+export class Round {
+  readonly plan: Plan = { placements: [], preemptions: [], waiting: [], reservations: [], order: [] };
+  readonly cap: Capacity;
+  /** Nodes held by reservations this round (1 = held). */
+  readonly reserved: Uint8Array;
+  readonly hints = new Map<string, Hint>();
+  /** Ids of the sessions placed this round. */
+  readonly placed = new Set<string>();
+  private readonly placedReleases: Release[] = [];
+  private readonly largestNode: number;
+  private readonly shapes = new Map<number | string, Shape>();
+  private readonly profiles = new Map<string, ShapeProfile>();
+
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly nowMs: number,
+  ) {
+    this.cap = Capacity.of(snapshot.nodes, snapshot.running);
+    this.reserved = new Uint8Array(this.cap.nodes.length);
+    this.largestNode = largestNodeOf(snapshot.nodes);
+  }
+
+  /** The gang request (per-node shape), or undefined when the GPU count cannot be split evenly. */
+  request(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): GangRequest | undefined {
+    return this.shape(s).req;
+  }
+
+  admissible(s: PendingSession): Admissibility {
+    const shape = this.shape(s);
+    if (!shape.admissible) {
+      const key = `${s.cpus}/${s.memoryMib}`;
+      let profile = this.profiles.get(key);
+      if (!profile) {
+        profile = shapeProfile(this.snapshot.nodes, s.cpus, s.memoryMib);
+        this.profiles.set(key, profile);
+      }
+      shape.admissible = admissibleOn(s, profile);
+    }
+    return shape.admissible;
+  }
+
+  /** Per-round facts about a request shape, shared by every session of that shape. */
+  shape(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): Shape {
+    const key = shapeKey(s);
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      shape = { key, req: this.requestOf(s), reasons: new Map() };
+      this.shapes.set(key, shape);
+    }
+    return shape;
+  }
+
+  private requestOf(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): GangRequest | undefined {
+    if (s.gpus === 0) return { processes: 1, perNode: 0, cpus: s.cpus, memoryMib: s.memoryMib };
+    const perNode = s.gpusPerNode > 0 ? s.gpusPerNode : Math.min(s.gpus, this.largestNode);
+    if (perNode <= 0 || s.gpus % perNode !== 0) return undefined;
+    return { processes: s.gpus / perNode, perNode, cpus: s.cpus, memoryMib: s.memoryMib };
+  }
+
+  /** Places the session if best fit finds room outside `mask`; records the placement. */
+  tryPlace(s: PendingSession, mask?: Uint8Array): boolean {
+    const req = this.request(s);
+    if (!req) return false;
+    const assignments = this.cap.place(req, mask);
+    if (!assignments) return false;
+    this.plan.placements.push({ sessionId: s.id, assignments });
+    this.placed.add(s.id);
+    const endMs = s.expectedDurationMs !== undefined ? this.nowMs + s.expectedDurationMs : Infinity;
+    this.placedReleases.push({ holding: { assignments, cpus: s.cpus, memoryMib: s.memoryMib }, endMs });
+    return true;
+  }
+
+  fitsNow(s: PendingSession, mask?: Uint8Array): boolean {
+    const req = this.request(s);
+    return req !== undefined && this.cap.fit(req, mask) !== undefined;
+  }
+
+  /** Everything that holds resources, with its expected end; stopping sessions end now. */
+  releases(): Release[] {
+    const out: Release[] = this.snapshot.running.map((r) => ({ holding: r, endMs: expectedEnd(r, this.nowMs) }));
+    out.push(...this.placedReleases);
+    return out.sort((a, b) => a.endMs - b.endMs);
+  }
+
+  reserve(r: Reservation): void {
+    this.plan.reservations!.push(r);
+    for (const id of r.nodeIds) {
+      const p = this.cap.positionOf(id);
+      if (p !== undefined) this.reserved[p] = 1;
+    }
+  }
+
+  hint(s: PendingSession, h: Hint): void {
+    this.hints.set(s.id, h);
+  }
+}
+
+/** When a running session is expected to free its resources: now if stopping, Infinity if unknown. */
+export function expectedEnd(r: RunningSession, nowMs: number): number {
+  if (r.stopping) return nowMs;
+  if (r.expectedDurationMs === undefined) return Infinity;
+  return Math.max(nowMs, r.startedAtMs + r.expectedDurationMs);
+}

@@ -1,0 +1,180 @@
+import { Capacity } from './capacity.js';
+import type { Standing } from './fair-share.js';
+import { formatDuration, formatGpuHours, formatNodes, formatShape, formatSplit } from './format.js';
+import type { Hint, Round, Shape } from './round.js';
+import type { PendingSession } from './types.js';
+
+/** What the policy's order means, so that reasons blame only what the order is built from. */
+export interface ReasonContext {
+  usesPriority: boolean;
+  /** Standings of active users when the order is built from fair share. */
+  standings?: Map<string, Standing>;
+  /** A user over `1 + slack` times its share is over its fair share. */
+  fairShareSlack?: number;
+}
+
+/**
+ * Fills `plan.waiting` and `plan.order` for every session not placed this round, in queue order.
+ * The kind names the first cause that applies: a shape that never fits, the policy's own reason
+ * (a reservation, strict order), quarantined GPUs, the head's reservation, fragmentation,
+ * higher priority ahead, fair share, and otherwise plain lack of GPUs. Reasons are worded once
+ * per request shape (and user, for fair share), so a long queue costs little.
+ */
+export function finishWaiting(round: Round, order: PendingSession[], ctx: ReasonContext): void {
+  const placed = round.placed;
+  const explainer = new Explainer(round, ctx);
+  const waiting = round.plan.waiting;
+  const ids = round.plan.order!;
+  for (const s of order) {
+    ids.push(s.id);
+    if (!placed.has(s.id)) {
+      const r = explainer.reason(s);
+      waiting.push(r.blockedBy === undefined ? { sessionId: s.id, kind: r.kind, message: r.message } : { sessionId: s.id, kind: r.kind, message: r.message, blockedBy: r.blockedBy });
+    }
+    explainer.pass(s);
+  }
+}
+
+class Explainer {
+  /** Sessions passed so far, per priority (parallel arrays: few distinct priorities). */
+  private readonly seenPriority: number[] = [];
+  private readonly seenCount: number[] = [];
+  private readonly minUsageByPriority = new Map<number, { user: string; normalized: number }>();
+  private nextEndMs: number | undefined;
+  /** Free GPUs outside reservations, and how they are split, after this round's placements. */
+  private free: number | undefined;
+  private split: string | undefined;
+  private badGpus: string | undefined;
+  private emptyCap: Capacity | undefined;
+  private unquarantined: { empty: Capacity; now: Capacity } | undefined;
+  private readonly hasQuarantine: boolean;
+
+  constructor(
+    private readonly round: Round,
+    private readonly ctx: ReasonContext,
+  ) {
+    this.hasQuarantine = round.snapshot.nodes.some((n) => n.schedulable && n.unusableGpus.length > 0);
+  }
+
+  /** Records a session as being ahead of the ones that follow. */
+  pass(s: PendingSession): void {
+    const i = this.seenPriority.indexOf(s.priority);
+    if (i >= 0) this.seenCount[i]!++;
+    else {
+      this.seenPriority.push(s.priority);
+      this.seenCount.push(1);
+    }
+    const st = this.ctx.standings?.get(s.user);
+    if (!st) return;
+    const min = this.minUsageByPriority.get(s.priority);
+    if (!min || st.normalized < min.normalized) this.minUsageByPriority.set(s.priority, { user: s.user, normalized: st.normalized });
+  }
+
+  reason(s: PendingSession): Hint {
+    const hint = this.round.hints.get(s.id);
+    if (hint) return hint;
+    const shape = this.round.shape(s);
+    shape.base ??= this.classify(s, shape);
+    return shape.base === 'queue' ? this.queueReason(s, shape) : shape.base;
+  }
+
+  /** The reason every session of this shape shares, or 'queue' when it depends on who is ahead. */
+  private classify(s: PendingSession, shape: Shape): Hint | 'queue' {
+    const fit = this.round.admissible(s);
+    if (!fit.ok) return { kind: 'no-fit', message: `can never fit: ${fit.why}; the largest request that fits is ${fit.largest} GPUs` };
+    const req = shape.req!;
+    const words = formatShape(req.processes, req.perNode);
+    this.emptyCap ??= Capacity.of(this.round.snapshot.nodes, []);
+    if (!this.emptyCap.fit(req)) return this.unusableReason(shape, words);
+    if (this.round.cap.fit(req)) return this.reservationReason(shape, words);
+    if (this.hasQuarantine && this.quarantined().now.fit(req)) return this.quarantineReason(words, 'now');
+    this.free ??= this.round.cap.freeTotal(this.round.reserved);
+    if (req.perNode > 0 && this.free >= s.gpus) {
+      this.split ??= formatSplit(this.round.cap.split(this.round.reserved));
+      return { kind: 'fragmentation', message: `needs ${words}; ${this.free} GPUs are free but split as ${this.split}` };
+    }
+    return 'queue';
+  }
+
+  private queueReason(s: PendingSession, shape: Shape): Hint {
+    const higher = this.ctx.usesPriority ? this.countHigher(s.priority) : 0;
+    if (higher > 0) {
+      return lookup(shape, 'priority', higher) ?? store(shape, 'priority', higher, { kind: 'priority', message: `needs ${this.words(shape)}; ${this.free} free; ${higher} session(s) of higher priority are ahead of it` });
+    }
+    const st = this.ctx.standings?.get(s.user);
+    if (st && st.ratio > 1 + (this.ctx.fairShareSlack ?? 0)) {
+      const min = this.minUsageByPriority.get(s.priority);
+      if (min && min.user !== s.user && min.normalized < st.normalized) {
+        return (
+          lookup(shape, 'fair-share', s.user) ??
+          store(shape, 'fair-share', s.user, {
+            kind: 'fair-share',
+            message: `needs ${this.words(shape)}; ${this.free} free; ${s.user} used ${formatGpuHours(st.usage)} recently (decayed), ${st.ratio.toFixed(1)}× its share, so sessions of users who used less go first`,
+          })
+        );
+      }
+    }
+    const known = lookup(shape, 'resources', 0);
+    if (known) return known;
+    this.nextEndMs ??= this.round.releases().find((r) => r.endMs > this.round.nowMs)?.endMs ?? Infinity;
+    const soon = Number.isFinite(this.nextEndMs) ? `; the next expected end is in ${formatDuration(this.nextEndMs - this.round.nowMs)}` : '';
+    return store(shape, 'resources', 0, { kind: 'resources', message: `needs ${this.words(shape)}; ${this.free} GPUs free, the rest held by ${this.round.snapshot.running.length} running session(s)${soon}` });
+  }
+
+  private words(shape: Shape): string {
+    return formatShape(shape.req!.processes, shape.req!.perNode);
+  }
+
+  private reservationReason(shape: Shape, words: string): Hint {
+    const round = this.round;
+    const holder = round.plan.reservations?.find((r) => r.nodeIds.some((id) => round.reserved[round.cap.positionOf(id) ?? -1]));
+    if (holder && !round.cap.fit(shape.req!, round.reserved)) {
+      const when = holder.startAtMs !== undefined ? `, expected to start in ${formatDuration(holder.startAtMs - round.nowMs)}` : '';
+      return { kind: 'reservation', blockedBy: holder.sessionId, message: `needs ${words}; the free GPUs that fit it are on ${formatNodes(holder.nodeIds)}, held for ${holder.sessionId}${when}` };
+    }
+    return { kind: 'resources', message: `needs ${words}; it fits now and starts at the next round` };
+  }
+
+  private unusableReason(shape: Shape, words: string): Hint {
+    if (this.hasQuarantine && this.quarantined().empty.fit(shape.req!)) return this.quarantineReason(words, 'ever');
+    return { kind: 'resources', message: `needs ${words}; only nodes that are draining or disconnected could hold it` };
+  }
+
+  private quarantineReason(words: string, when: 'now' | 'ever'): Hint {
+    if (this.badGpus === undefined) {
+      const bad = this.round.snapshot.nodes.filter((n) => n.schedulable && n.unusableGpus.length > 0).map((n) => `${n.id} GPU ${n.unusableGpus.join(',')}`);
+      this.badGpus = `${bad.slice(0, 6).join('; ')}${bad.length > 6 ? ` and ${bad.length - 6} more nodes` : ''}`;
+    }
+    const tail = when === 'ever' ? 'no node has enough usable GPUs until they are back' : 'it would fit now if they were usable';
+    return { kind: 'quarantine', message: `needs ${words}; quarantined GPU(s): ${this.badGpus}; ${tail}` };
+  }
+
+  private quarantined(): { empty: Capacity; now: Capacity } {
+    if (!this.unquarantined) {
+      const nodes = this.round.snapshot.nodes.map((n) => ({ ...n, unusableGpus: [] }));
+      const holdings = [...this.round.snapshot.running, ...this.round.plan.placements.map((p) => ({ assignments: p.assignments, cpus: 0, memoryMib: 0 }))];
+      this.unquarantined = { empty: Capacity.of(nodes, []), now: Capacity.of(nodes, holdings) };
+    }
+    return this.unquarantined;
+  }
+
+  private countHigher(priority: number): number {
+    let n = 0;
+    for (let i = 0; i < this.seenPriority.length; i++) if (this.seenPriority[i]! > priority) n += this.seenCount[i]!;
+    return n;
+  }
+}
+
+function lookup(shape: Shape, key: string, sub: number | string): Hint | undefined {
+  return shape.reasons.get(key)?.get(sub);
+}
+
+function store(shape: Shape, key: string, sub: number | string, hint: Hint): Hint {
+  let inner = shape.reasons.get(key);
+  if (!inner) {
+    inner = new Map();
+    shape.reasons.set(key, inner);
+  }
+  inner.set(sub, hint);
+  return hint;
+}

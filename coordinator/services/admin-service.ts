@@ -1,0 +1,42 @@
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import type { AdminServiceHandlers, Node } from '../../common/proto/types.js';
+import type { CoordinatorContext } from '../context.js';
+import type { AssignmentRow, NodeRow } from '../store/types.js';
+import { callerOf, unary } from './grpc-util.js';
+
+function nodeProto(ctx: CoordinatorContext, n: NodeRow, active: AssignmentRow[]): Node {
+  const mine = active.filter((a) => a.nodeId === n.id);
+  const state = n.state === 'down' ? 'down' : n.draining ? 'draining' : 'ready';
+  const gpus = ctx.agents.gpus(n.id);
+  return {
+    id: n.id,
+    state,
+    inventory: gpus ? { ...n.inventory, gpus } : n.inventory,
+    lastHeartbeatMs: ctx.agents.lastSeen(n.id) ?? n.lastHeartbeatMs,
+    sessions: [...new Set(mine.map((a) => a.session))],
+    allocatedGpus: mine.flatMap((a) => a.gpuIndices).sort((a, b) => a - b),
+    reason: n.reason || (n.state !== 'down' && !ctx.agents.isConnected(n.id) ? 'disconnected' : ''),
+  };
+}
+
+export function adminService(ctx: CoordinatorContext): AdminServiceHandlers {
+  return {
+    ListNodes: unary((_req, call) => {
+      callerOf(call.metadata);
+      const active = ctx.store.activeAssignments();
+      return { nodes: ctx.store.listNodes().map((n) => nodeProto(ctx, n, active)) };
+    }),
+    DrainNode: unary((req, call) => {
+      const user = callerOf(call.metadata);
+      const node = ctx.store.getNode(req.id);
+      if (!node) {
+        const known = ctx.store.listNodes().map((n) => n.id);
+        throw new NsmlError(ErrorCodes.NODE_NOT_FOUND, `no node named ${JSON.stringify(req.id)}; known nodes: ${known.slice(0, 10).join(', ') || 'none'}`);
+      }
+      const reason = req.undrain ? '' : req.reason || `drained by ${user}`;
+      ctx.store.updateNode(req.id, { draining: !req.undrain, reason: node.state === 'down' ? node.reason : reason });
+      ctx.scheduler.request();
+      return nodeProto(ctx, ctx.store.getNode(req.id)!, ctx.store.activeAssignments());
+    }),
+  };
+}

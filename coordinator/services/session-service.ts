@@ -1,0 +1,90 @@
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { validateUser } from '../../common/names.js';
+import type { Session, SessionServiceHandlers } from '../../common/proto/types.js';
+import type { CoordinatorContext } from '../context.js';
+import { checkSubmit } from '../sessions/submit-check.js';
+import type { SessionRow } from '../store/types.js';
+import { isTerminal } from '../store/types.js';
+import { findSession } from './find-session.js';
+import { callerOf, unary } from './grpc-util.js';
+import { streamLogs } from './logs-stream.js';
+import { toSessionProto } from './session-proto.js';
+
+export const MAX_WAIT_MS = 60_000;
+const DEFAULT_LIST_LIMIT = 200;
+const MAX_LIST_LIMIT = 10_000;
+
+function proto(ctx: CoordinatorContext, s: SessionRow, withEvents = false): Session {
+  return toSessionProto(s, s.epoch > 0 ? ctx.store.assignments(s.name, s.epoch) : [], withEvents ? ctx.store.events(s.name) : undefined);
+}
+
+/** Resolves with the session once terminal, or as it is after `timeoutMs` (or at close). */
+function waitTerminal(ctx: CoordinatorContext, name: string, timeoutMs: number, cancelled: AbortSignal): Promise<SessionRow> {
+  return new Promise((resolve) => {
+    let off = () => {};
+    const done = () => {
+      off();
+      clearTimeout(timer);
+      ctx.closing.removeEventListener('abort', done);
+      cancelled.removeEventListener('abort', done);
+      resolve(ctx.store.getSession(name)!);
+    };
+    off = ctx.hub.onSession(name, (row) => {
+      if (isTerminal(row.state)) done();
+    });
+    const timer = setTimeout(done, timeoutMs);
+    ctx.closing.addEventListener('abort', done);
+    cancelled.addEventListener('abort', done);
+    if (isTerminal(ctx.store.getSession(name)!.state)) done();
+  });
+}
+
+export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers {
+  return {
+    Submit: unary(async (req, call) => {
+      const user = callerOf(call.metadata);
+      const { session, reason } = await checkSubmit(req, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
+      const row = ctx.lifecycle.submit(session, reason);
+      ctx.options.logger.info('session submitted', { session: row.name, gpus: row.gpus });
+      return proto(ctx, row);
+    }),
+    List: unary((req, call) => {
+      const caller = callerOf(call.metadata);
+      const user = req.user === '*' ? undefined : req.user === '' ? caller : validateUser(req.user);
+      const limit = req.limit > 0 ? Math.min(req.limit, MAX_LIST_LIMIT) : DEFAULT_LIST_LIMIT;
+      const states = req.all ? undefined : ['queued', 'scheduled', 'starting', 'running'];
+      const rows = ctx.store.listSessions({ ...(user !== undefined ? { user } : {}), ...(states ? { states } : {}), limit });
+      return { sessions: rows.map((s) => proto(ctx, s)) };
+    }),
+    Get: unary((req, call) => {
+      callerOf(call.metadata);
+      return proto(ctx, findSession(ctx, req.name), true);
+    }),
+    Stop: unary((req, call) => {
+      const user = callerOf(call.metadata);
+      findSession(ctx, req.name);
+      if (!Number.isSafeInteger(req.graceMs) || req.graceMs < 0) {
+        throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `grace_ms must be 0 (the default) or a positive number of milliseconds; got ${req.graceMs}`);
+      }
+      const row = ctx.lifecycle.requestStop(req.name, user, req.graceMs > 0 ? req.graceMs : ctx.options.stopGraceMs);
+      return proto(ctx, row);
+    }),
+    Wait: unary(async (req, call) => {
+      callerOf(call.metadata);
+      findSession(ctx, req.name);
+      if (!Number.isSafeInteger(req.timeoutMs) || req.timeoutMs < 0) {
+        throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `timeout_ms must be from 0 to ${MAX_WAIT_MS}; got ${req.timeoutMs}`);
+      }
+      const timeout = req.timeoutMs === 0 ? MAX_WAIT_MS : Math.min(req.timeoutMs, MAX_WAIT_MS);
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
+      const row = await waitTerminal(ctx, req.name, timeout, cancelled.signal);
+      return proto(ctx, row);
+    }),
+    Logs: (call) => {
+      void streamLogs(ctx, call).catch((err: unknown) => {
+        ctx.options.logger.debug('logs stream ended with an error', { error: String(err) });
+      });
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import type { Clock } from '../../common/clock.js';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { RunningProcess__Output, SessionStatus__Output } from '../../common/proto/types.js';
+import type { AgentRegistry } from '../agents/agent-registry.js';
+import type { Hub } from '../hub.js';
+import type { NewSession, SessionRow, Store } from '../store/types.js';
+import { ACTIVE_STATES, isTerminal } from '../store/types.js';
+import { Effects } from './effects.js';
+import { reconcileNode } from './reconcile.js';
+import { SessionOps } from './session-ops.js';
+
+export interface LifecycleDeps {
+  store: Store;
+  agents: AgentRegistry;
+  hub: Hub;
+  clock: Clock;
+  logger: Logger;
+  stopGraceMs: number;
+  heartbeatTimeoutMs: number;
+  /** Asks for a scheduling pass soon (coalesced). */
+  requestSchedule: () => void;
+}
+
+/**
+ * Every change of a session's state, each in one transaction; messages to agents and
+ * notifications go out only after the commit.
+ */
+export class Lifecycle {
+  readonly ops: SessionOps;
+  /** When a stop was last sent for NODE|SESSION|EPOCH from a heartbeat, so it is not sent every beat. */
+  private readonly stopSentAt = new Map<string, number>();
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.ops = new SessionOps(deps.store, deps.agents, deps.clock);
+  }
+
+  private change<T>(fn: (fx: Effects) => T): T {
+    const fx = new Effects();
+    const out = this.deps.store.transaction(() => fn(fx));
+    this.flush(fx);
+    return out;
+  }
+
+  private flush(fx: Effects): void {
+    for (const [nodeId, message] of fx.messages) {
+      if (!this.deps.agents.send(nodeId, message)) {
+        this.deps.logger.debug('agent not connected; message not sent', { nodeId, kind: Object.keys(message)[0] });
+      }
+    }
+    for (const name of fx.changed) {
+      const row = this.deps.store.getSession(name);
+      if (row) this.deps.hub.emitSession(row);
+    }
+    if (fx.reschedule) this.deps.requestSchedule();
+  }
+
+  submit(session: NewSession, reason: string): SessionRow {
+    const row = this.change((fx) => {
+      fx.reschedule = true;
+      return this.deps.store.insertSession(session, this.deps.clock.now(), reason);
+    });
+    return row;
+  }
+
+  /** Sends `start` to the ranks of freshly placed sessions. */
+  sendStarts(names: string[]): void {
+    this.change((fx) => {
+      for (const name of names) {
+        const s = this.deps.store.getSession(name);
+        if (s) this.ops.startPending(fx, s);
+      }
+    });
+  }
+
+  /** A `session_status` from the agent of `nodeId`. */
+  onStatus(nodeId: string, st: SessionStatus__Output): void {
+    this.change((fx) => {
+      const s = this.deps.store.getSession(st.session);
+      const live = st.state !== 'exited' && st.state !== 'failed_to_start';
+      if (!s || st.epoch !== s.epoch) {
+        if (live && (!s || st.epoch < s.epoch)) fx.stop(nodeId, st.session, st.epoch, 0, `stale epoch ${st.epoch}: the session is ${s ? `at epoch ${s.epoch}` : 'unknown'}`);
+        return;
+      }
+      const rank = this.deps.store.assignments(s.name, s.epoch).find((r) => r.rank === st.rank);
+      if (!rank || rank.nodeId !== nodeId) {
+        if (live) fx.stop(nodeId, s.name, st.epoch, 0, `rank ${st.rank} of epoch ${st.epoch} is not placed on node ${nodeId}`);
+        return;
+      }
+      if (rank.state === 'exited') return;
+      if (st.state === 'starting') {
+        if (rank.state === 'pending' || rank.state === 'sent') this.deps.store.updateRank(s.name, s.epoch, st.rank, { state: 'starting' });
+      } else if (st.state === 'running') {
+        this.deps.store.updateRank(s.name, s.epoch, st.rank, { state: 'running' });
+        if (isTerminal(s.state)) fx.stop(nodeId, s.name, s.epoch, 0, `the session already ended (${s.state})`);
+      } else if (st.state === 'exited') {
+        this.deps.store.updateRank(s.name, s.epoch, st.rank, { state: 'exited', exitCode: st.exitCode, signal: st.signal });
+      } else if (st.state === 'failed_to_start') {
+        this.deps.store.updateRank(s.name, s.epoch, st.rank, {
+          state: 'exited', exitCode: undefined, message: `failed to start: ${st.message || 'no reason given'}`,
+        });
+      } else {
+        this.deps.logger.warn('unknown session_status state', { nodeId, session: st.session, state: st.state });
+        return;
+      }
+      this.ops.settle(fx, s.name);
+    });
+  }
+
+  /** Applies a user's stop request. */
+  requestStop(name: string, user: string, graceMs: number): SessionRow {
+    return this.change((fx) => {
+      const s = this.deps.store.getSession(name);
+      if (!s) throw new NsmlError(ErrorCodes.SESSION_NOT_FOUND, `no session named ${name}; list them with \`nsml ps -a\``);
+      if (s.user !== user) throw new NsmlError(ErrorCodes.PERMISSION_DENIED, `session ${name} belongs to ${s.user}; ${user} can stop only their own sessions`);
+      if (isTerminal(s.state)) throw new NsmlError(ErrorCodes.ALREADY_FINISHED, `session ${name} already finished (${s.state}: ${s.reason})`);
+      if (s.state === 'queued') {
+        this.ops.transition(fx, s, 'stopped', `stopped by ${user} before it was placed`);
+        return this.deps.store.getSession(name)!;
+      }
+      const now = this.deps.clock.now();
+      this.deps.store.updateSession(name, { stopRequestedMs: now, stopGraceMs: graceMs, reason: `stopping: asked by ${user}` });
+      this.deps.store.addEvent(name, now, s.state, `stop requested by ${user}`);
+      fx.changed.add(name);
+      const ranks = this.deps.store.assignments(name, s.epoch);
+      for (const r of ranks) {
+        if (r.state === 'pending') this.deps.store.updateRank(name, s.epoch, r.rank, { state: 'exited', message: 'stopped before it started' });
+      }
+      this.ops.stopRanks(fx, s, ranks, graceMs, `stopped by ${user}`);
+      this.ops.settle(fx, name);
+      return this.deps.store.getSession(name)!;
+    });
+  }
+
+  /** Declares a node down: its sessions are lost, the other ranks of their gangs stopped. */
+  markNodeDown(nodeId: string, reason: string): void {
+    this.change((fx) => {
+      const node = this.deps.store.getNode(nodeId);
+      if (!node || node.state === 'down') return;
+      this.deps.store.updateNode(nodeId, { state: 'down', reason });
+      fx.reschedule = true;
+      for (const a of this.deps.store.activeAssignments()) {
+        if (a.nodeId !== nodeId || a.state === 'exited') continue;
+        const s = this.deps.store.getSession(a.session);
+        if (s) this.ops.rankGone(fx, s, a, `node ${nodeId} is down: ${reason}`, this.deps.stopGraceMs);
+      }
+    });
+    this.deps.agents.get(nodeId)?.close(`node declared down: ${reason}`);
+  }
+
+  /** Registration: adopt, stop stale, resend start, or mark lost, per proto/agent-stream.md. */
+  reconcile(nodeId: string, running: RunningProcess__Output[]): void {
+    this.change((fx) => reconcileNode(this.ops, fx, nodeId, running, this.deps.stopGraceMs));
+  }
+
+  /** Heartbeat `running[]`: stops processes of stale epochs or finished sessions (rate-limited). */
+  checkRunning(nodeId: string, running: RunningProcess__Output[]): void {
+    const now = this.deps.clock.now();
+    const fx = new Effects();
+    for (const p of running) {
+      if (p.state === 'exited') continue;
+      const s = this.deps.store.getSession(p.session);
+      const stale = !s || p.epoch < s.epoch || (p.epoch === s.epoch && isTerminal(s.state));
+      const stopping = s && p.epoch === s.epoch && s.stopRequestedMs > 0;
+      if (!stale && !stopping) continue;
+      const key = `${nodeId}|${p.session}|${p.epoch}`;
+      if (now - (this.stopSentAt.get(key) ?? 0) < this.deps.stopGraceMs + this.deps.heartbeatTimeoutMs) continue;
+      this.stopSentAt.set(key, now);
+      fx.stop(nodeId, p.session, p.epoch, stale ? 0 : s!.stopGraceMs, stale ? `stale epoch ${p.epoch}` : 'stop requested');
+    }
+    if (this.stopSentAt.size > 10_000) this.stopSentAt.clear();
+    this.flush(fx);
+  }
+
+  /** Sessions asked to stop whose ranks never confirmed: stopped after grace plus one heartbeat timeout. */
+  finishOverdueStops(): void {
+    const now = this.deps.clock.now();
+    const overdue = this.deps.store.sessionsInStates(ACTIVE_STATES)
+      .filter((s) => s.stopRequestedMs > 0 && now > s.stopRequestedMs + s.stopGraceMs + this.deps.heartbeatTimeoutMs);
+    if (overdue.length === 0) return;
+    this.change((fx) => {
+      for (const s of overdue) {
+        for (const r of this.deps.store.assignments(s.name, s.epoch)) {
+          if (r.state !== 'exited') this.deps.store.updateRank(s.name, s.epoch, r.rank, { state: 'exited', message: 'did not confirm the stop in time' });
+        }
+        this.ops.settle(fx, s.name);
+      }
+    });
+  }
+}

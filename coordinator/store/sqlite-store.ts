@@ -1,0 +1,37 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { logMethods } from './log-table.js';
+import { migrate } from './migrations.js';
+import { nodeMethods } from './node-table.js';
+import { sessionMethods } from './session-table.js';
+import type { Store } from './types.js';
+
+/**
+ * Opens (creating and migrating) the coordinator's SQLite state. `:memory:` gives a private
+ * in-memory store for unit tests. WAL with synchronous=NORMAL survives a killed process.
+ */
+export function openStore(path: string): Store {
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    throw new NsmlError(ErrorCodes.STATE_DIR, `cannot open the coordinator state ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  return {
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    ...sessionMethods(db),
+    ...nodeMethods(db),
+    ...logMethods(db),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { NodeInventory__Output } from '../../common/proto/types.js';
+
+export type SessionState =
+  | 'queued' | 'scheduled' | 'starting' | 'running'
+  | 'succeeded' | 'failed' | 'stopped' | 'preempted' | 'lost';
+
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'stopped', 'preempted', 'lost']);
+/** States in which a session holds its placement. */
+export const ACTIVE_STATES: readonly SessionState[] = ['scheduled', 'starting', 'running'];
+
+export function isTerminal(state: string): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** One rank's progress: start not sent yet, sent, then as the agent reports it. */
+export type RankState = 'pending' | 'sent' | 'starting' | 'running' | 'exited';
+
+/** What a user asked for. */
+export interface NewSession {
+  user: string;
+  dataset: string;
+  gpus: number;
+  gpusPerNode: number;
+  cpus: number;
+  memoryMib: number;
+  entry: string;
+  args: string[];
+  env: Record<string, string>;
+  memo: string;
+  workspace: string;
+  priority: number;
+  timeLimitS: number;
+}
+
+export interface SessionRow extends NewSession {
+  name: string;
+  n: number;
+  /** Submission order. */
+  seq: number;
+  state: SessionState;
+  reason: string;
+  createdMs: number;
+  startedMs: number;
+  endedMs: number;
+  exitCode: number | undefined;
+  epoch: number;
+  masterPort: number;
+  /** When a user asked to stop it; 0 when nobody did. */
+  stopRequestedMs: number;
+  stopGraceMs: number;
+}
+
+export type SessionPatch = Partial<Pick<SessionRow,
+  'state' | 'reason' | 'startedMs' | 'endedMs' | 'exitCode' | 'epoch' | 'masterPort' | 'stopRequestedMs' | 'stopGraceMs'>>;
+
+export interface SessionEventRow {
+  tsMs: number;
+  state: string;
+  reason: string;
+}
+
+export interface AssignmentRow {
+  session: string;
+  epoch: number;
+  nodeId: string;
+  rank: number;
+  gpuIndices: number[];
+  state: RankState;
+  exitCode: number | undefined;
+  signal: string;
+  message: string;
+}
+
+export type RankPatch = Partial<Pick<AssignmentRow, 'state' | 'exitCode' | 'signal' | 'message'>>;
+
+export type NodeState = 'ready' | 'down';
+
+export interface NodeRow {
+  id: string;
+  inventory: NodeInventory__Output;
+  state: NodeState;
+  draining: boolean;
+  reason: string;
+  lastHeartbeatMs: number;
+  joinedMs: number;
+}
+
+export type NodePatch = Partial<Pick<NodeRow, 'state' | 'draining' | 'reason' | 'lastHeartbeatMs'>>;
+
+export interface StoredLogLine {
+  cursor: number;
+  session: string;
+  epoch: number;
+  rank: number;
+  seq: number;
+  tsMs: number;
+  stream: string;
+  text: string;
+}
+
+export type NewLogLine = Pick<StoredLogLine, 'seq' | 'tsMs' | 'stream' | 'text'>;
+
+export interface LogAckRow {
+  session: string;
+  rank: number;
+  seq: number;
+}
+
+export interface ListSessionsQuery {
+  /** Only this user's sessions; undefined for every user. */
+  user?: string;
+  /** Only these states; undefined for all. */
+  states?: readonly string[];
+  limit: number;
+}
+
+/**
+ * The coordinator's durable state. Every method is synchronous; a method that changes several
+ * rows does it in one transaction, and `transaction` groups several calls into one.
+ */
+export interface Store {
+  transaction<T>(fn: () => T): T;
+
+  insertSession(session: NewSession, nowMs: number, reason: string): SessionRow;
+  getSession(name: string): SessionRow | undefined;
+  /** Newest first. */
+  listSessions(query: ListSessionsQuery): SessionRow[];
+  /** In submission order. */
+  sessionsInStates(states: readonly string[]): SessionRow[];
+  countInStates(states: readonly string[]): number;
+  updateSession(name: string, patch: SessionPatch): void;
+  addEvent(name: string, tsMs: number, state: string, reason: string): void;
+  events(name: string): SessionEventRow[];
+
+  insertAssignments(rows: AssignmentRow[]): void;
+  assignments(session: string, epoch: number): AssignmentRow[];
+  /** The current placement of every session that holds one (scheduled, starting, running). */
+  activeAssignments(): AssignmentRow[];
+  updateRank(session: string, epoch: number, rank: number, patch: RankPatch): void;
+
+  upsertNode(id: string, inventory: NodeInventory__Output, nowMs: number): NodeRow;
+  getNode(id: string): NodeRow | undefined;
+  listNodes(): NodeRow[];
+  /** Ids and states only: cheap enough for a timer that runs every second. */
+  nodeStates(): Array<{ id: string; state: NodeState }>;
+  updateNode(id: string, patch: NodePatch): void;
+  recordHeartbeats(beats: ReadonlyArray<readonly [string, number]>): void;
+
+  /** Stores lines idempotently (a repeated seq is ignored); returns the new lines and the gapless high-water seq. */
+  insertLogs(session: string, epoch: number, rank: number, lines: NewLogLine[]): { inserted: StoredLogLine[]; ackSeq: number };
+  /** Lines after `afterCursor` in cursor order; rank -1 for every rank. */
+  readLogs(session: string, afterCursor: number, rank: number, limit: number): StoredLogLine[];
+  /** For each current-epoch rank on this node that has not exited: the highest gapless seq stored. */
+  logAcksForNode(nodeId: string, sinceMs: number): LogAckRow[];
+
+  close(): void;
+}

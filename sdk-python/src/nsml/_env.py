@@ -1,0 +1,102 @@
+"""What the platform tells a script through its environment, read once at import."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Union
+
+PathOrPaths = Union[str, List[str], None]
+
+_USER_PART = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    text = env.get(key, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
+def _one_or_many(text: str) -> PathOrPaths:
+    """A single value stays a string; several (os.pathsep-separated) become a list."""
+    parts = [p for p in text.split(os.pathsep) if p]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _visible_gpus(env: Mapping[str, str]) -> int:
+    text = env.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if not text or text in ("-1", "none", "NoDevFiles"):
+        return 0
+    return len([p for p in text.split(",") if p.strip()])
+
+
+def _local_user(env: Mapping[str, str]) -> str:
+    user = env.get("NSML_USER", "")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no passwd entry in some containers
+            user = "local"
+    user = _USER_PART.sub("-", user).lstrip(".-_") or "local"
+    return user[:64]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The session as the script sees it. Online when ``socket`` is set."""
+
+    socket: Optional[str]
+    session: Optional[str]
+    user: str
+    rank: int
+    world_size: int
+    gpu_num: int
+    dataset_name: PathOrPaths
+    dataset_path: PathOrPaths
+    checkpoint_dir: Optional[str]
+    local_dir: str
+    resume_from: Optional[str]
+    flush_interval_s: float
+    buffer_records: int
+    save_timeout_s: float
+
+    @property
+    def online(self) -> bool:
+        return bool(self.socket)
+
+    @property
+    def first_dataset(self) -> Optional[str]:
+        if isinstance(self.dataset_name, list):
+            return self.dataset_name[0]
+        return self.dataset_name
+
+
+def read_environment(env: Optional[Mapping[str, str]] = None) -> Environment:
+    """Reads the ``NSML_*`` variables (see proto/sdk-bridge.md) with their defaults."""
+    env = os.environ if env is None else env
+    socket = env.get("NSML_AGENT_SOCKET") or None
+    gpu_default = _visible_gpus(env)
+    return Environment(
+        socket=socket,
+        session=env.get("NSML_SESSION") or None,
+        user=_local_user(env),
+        rank=_int(env, "NSML_RANK", 0),
+        world_size=max(1, _int(env, "NSML_WORLD_SIZE", 1)),
+        gpu_num=max(0, _int(env, "NSML_GPU_NUM", gpu_default)),
+        dataset_name=_one_or_many(env.get("NSML_DATASET_NAME", "")),
+        dataset_path=_one_or_many(env.get("NSML_DATASET_PATH", "")),
+        checkpoint_dir=env.get("NSML_CHECKPOINT_DIR") or None,
+        local_dir=os.path.abspath(env.get("NSML_LOCAL_DIR") or ".nsml"),
+        resume_from=env.get("NSML_RESUME_FROM") or None,
+        flush_interval_s=max(0.01, _int(env, "NSML_FLUSH_INTERVAL_MS", 250) / 1000.0),
+        buffer_records=max(16, _int(env, "NSML_BUFFER_RECORDS", 1 << 18)),
+        save_timeout_s=max(1.0, float(_int(env, "NSML_SAVE_TIMEOUT_S", 3600))),
+    )

@@ -1,0 +1,159 @@
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root and the built CLI that every end-to-end test drives. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const NSML_BIN = join(ROOT, 'bin', 'nsml.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ClusterOptions {
+  agents?: number;
+  heartbeatTimeout?: string;
+  /** GPU indices each agent pretends to have, through a fake nvidia-smi; default none. */
+  fakeGpus?: number;
+}
+
+/**
+ * A real local cluster for end-to-end tests: one coordinator process and N agent processes,
+ * started through the built `nsml` CLI, on loopback, with all state in a temp directory.
+ */
+export class TestCluster {
+  readonly dir: string;
+  readonly home: string;
+  address = '';
+  private coordinator: ResultPromise | undefined;
+  private readonly agents = new Map<string, ResultPromise>();
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.home = join(dir, 'home');
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+      throw new Error('dist/ is missing: run `npm run build` before the end-to-end tests');
+    }
+    const cluster = new TestCluster(mkdtempSync(join(tmpdir(), 'nsml-e2e-')));
+    try {
+      await cluster.startCoordinator(options.heartbeatTimeout ?? '3s');
+      for (let i = 0; i < (options.agents ?? 2); i += 1) await cluster.startAgent(`node${i + 1}`);
+      await cluster.waitFor(async () => (await cluster.nodes()).filter((n) => n.state === 'ready').length === (options.agents ?? 2), 'agents to register');
+    } catch (err) {
+      await cluster.destroy();
+      throw err;
+    }
+    return cluster;
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: 'e2e', NSML_LOG_LEVEL: 'warn', ...extra };
+  }
+
+  /** Runs `nsml ARGS` and returns its exit code and output; never throws on a non-zero exit. */
+  async nsml(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+    const r = await execa(process.execPath, [NSML_BIN, ...args], {
+      cwd: options.cwd ?? this.dir,
+      env: this.env(options.env),
+      reject: false,
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  async nsmlJson<T>(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<T> {
+    const r = await this.nsml([...args, '--json'], options);
+    if (r.exitCode !== 0) throw new Error(`nsml ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  async nodes(): Promise<Array<{ id: string; state: string }>> {
+    const r = await this.nsml(['node', 'ls', '--json']);
+    return r.exitCode === 0 ? (JSON.parse(r.stdout) as Array<{ id: string; state: string }>) : [];
+  }
+
+  async startCoordinator(heartbeatTimeout: string): Promise<void> {
+    const data = join(this.dir, 'coordinator');
+    const info = join(data, 'coordinator.json');
+    rmSync(info, { force: true });
+    const port = this.address ? this.address.split(':')[1]! : '0';
+    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', heartbeatTimeout], 'coordinator');
+    await this.waitFor(() => existsSync(info), 'the coordinator to listen');
+    this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
+  }
+
+  async startAgent(name: string): Promise<void> {
+    const child = this.spawn(['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name], name);
+    this.agents.set(name, child);
+  }
+
+  /** kill -9 of the coordinator; its sessions keep running on the agents. */
+  async killCoordinator(): Promise<void> {
+    await killHard(this.coordinator);
+    this.coordinator = undefined;
+  }
+
+  /** kill -9 of one agent; its user processes are left as they are. */
+  async killAgent(name: string): Promise<void> {
+    await killHard(this.agents.get(name));
+    this.agents.delete(name);
+  }
+
+  async waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  async destroy(): Promise<void> {
+    for (const child of this.agents.values()) await killGently(child);
+    this.agents.clear();
+    await killGently(this.coordinator);
+    this.coordinator = undefined;
+    // Session processes left behind by a killed agent are in their own process groups.
+    await execa('pkill', ['-9', '-f', this.dir], { reject: false });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private spawn(args: string[], label: string): ResultPromise {
+    const child = execa(process.execPath, [NSML_BIN, ...args], {
+      cwd: this.dir,
+      env: this.env(),
+      reject: false,
+      stdout: ['pipe'],
+      stderr: ['pipe'],
+      buffer: false,
+    });
+    if (process.env.NSML_E2E_VERBOSE) {
+      child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d.toString()}`));
+    } else {
+      child.stderr?.resume();
+    }
+    child.stdout?.resume();
+    return child;
+  }
+}
+
+async function killHard(child: ResultPromise | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGKILL');
+  await child;
+}
+
+async function killGently(child: ResultPromise | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await child;
+  clearTimeout(timer);
+}
