@@ -2,14 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../common/errors.js';
 import { repoRoot } from '../common/proto/load.js';
-import type { CoordinatorMessage__Output, GpuInfo, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
+import type { CoordinatorMessage__Output, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
 import { BlobCache } from './cache/blob-cache.js';
 import { createGrpcBlobSource, type BlobSource } from './cache/blob-source.js';
 import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
 import { Outbox } from './connection/outbox.js';
+import { DataLock } from './data-lock.js';
 import { createGpuProbe } from './gpu/index.js';
 import type { GpuProbe } from './gpu/types.js';
-import { collectInventory, offeredGpus, readProbe } from './inventory.js';
+import { GpuSampler } from './gpu-sampler.js';
+import { collectInventory } from './inventory.js';
 import { loadNodeId } from './node-id.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
 import { attributeGpuProcesses } from './gpu-owners.js';
@@ -49,10 +51,16 @@ export interface Agent {
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const o = compileAgentOptions(options);
   mkdirSync(o.dataDir, { recursive: true });
-  const nodeId = loadNodeId(o.dataDir, o.nodeId);
-  const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
-  const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator);
-  return new NodeAgent(o, nodeId, probe, blobs);
+  const lock = DataLock.acquire(o.dataDir);
+  try {
+    const nodeId = loadNodeId(o.dataDir, o.nodeId);
+    const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
+    const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator);
+    return new NodeAgent(o, nodeId, probe, blobs, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
 class NodeAgent implements Agent, ConnectionHandler {
@@ -61,10 +69,17 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly outbox: Outbox;
   private readonly connection: Connection;
   private readonly pumpTimer: NodeJS.Timeout;
-  private gpus: GpuInfo[] = [];
+  private readonly sampler: GpuSampler;
 
-  constructor(private readonly o: CompiledAgentOptions, readonly nodeId: string, private readonly probe: GpuProbe, private readonly blobs: BlobSource) {
+  constructor(
+    private readonly o: CompiledAgentOptions,
+    readonly nodeId: string,
+    private readonly probe: GpuProbe,
+    private readonly blobs: BlobSource,
+    private readonly lock: DataLock,
+  ) {
     const logger = o.logger.child({ nodeId });
+    this.sampler = new GpuSampler(probe, o.gpus);
     this.runner = Runner.open(join(o.dataDir, 'sessions'), {
       cache: new BlobCache(join(o.dataDir, 'blobs'), blobs),
       python: o.python,
@@ -77,7 +92,8 @@ class NodeAgent implements Agent, ConnectionHandler {
       clock: o.clock,
     });
     this.outbox = new Outbox(this.runner, {
-      maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs, clock: o.clock, logger,
+      maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs,
+      confirmMs: o.finishedConfirmMs, clock: o.clock, logger,
     });
     this.runner.onChange((r) => {
       this.outbox.track(r);
@@ -126,6 +142,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     this.outbox.close();
     this.probe.close();
     this.blobs.close();
+    this.lock.release();
     this.state = 'closed';
   }
 
@@ -133,7 +150,7 @@ class NodeAgent implements Agent, ConnectionHandler {
 
   async register(): Promise<Register> {
     const inventory = await collectInventory({ dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus }, this.probe);
-    this.gpus = inventory.gpus ?? [];
+    this.sampler.remember(inventory.gpus ?? []);
     return { nodeId: this.nodeId, joinToken: this.o.joinToken, inventory, running: this.outbox.registerListing() };
   }
 
@@ -142,9 +159,13 @@ class NodeAgent implements Agent, ConnectionHandler {
   }
 
   async heartbeat(): Promise<Heartbeat> {
-    const state = await readProbe(this.probe);
-    this.gpus = attributeGpuProcesses(offeredGpus(state, this.o.gpus), this.runner.ranks());
-    return { tsMs: this.o.clock.now(), gpus: this.gpus, running: this.outbox.liveListing() };
+    const interval = this.connection.status().heartbeatIntervalMs ?? 1_000;
+    const gpus = await this.sampler.sample(Math.max(50, interval / 2));
+    return {
+      tsMs: this.o.clock.now(),
+      gpus: gpus ? attributeGpuProcesses(gpus, this.runner.ranks()) : [],
+      running: this.outbox.liveListing(),
+    };
   }
 
   message(m: CoordinatorMessage__Output): void {
@@ -181,7 +202,7 @@ class NodeAgent implements Agent, ConnectionHandler {
 
   /** A MIG unit is addressed by its UUID in CUDA_VISIBLE_DEVICES; a whole GPU by its index. */
   private cudaDevice(index: number): string {
-    const g = this.gpus.find((x) => x.index === index);
+    const g = this.sampler.gpus.find((x) => x.index === index);
     return g && g.mig && g.uuid ? g.uuid : String(index);
   }
 }

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ErrorCodes, NsmlError } from '../common/errors.js';
+import { AGENT_KEEPALIVE } from '../common/grpc/options.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { GpuProbe } from './gpu/types.js';
@@ -29,7 +30,10 @@ export interface AgentOptions {
   python?: string;
   /** Put first on PYTHONPATH so that `import nsml` works; default `<repo>/sdk-python/src`. */
   sdkPath?: string;
-  /** Between SIGTERM and SIGKILL when a stop names no grace; default 10000. */
+  /**
+   * Between SIGTERM and SIGKILL for `stopAllSessions()`; default 10000. A coordinator's stop
+   * carries its own grace (0 kills at once).
+   */
   stopGraceMs?: number;
   /** Reconnection backoff bounds; default 250 and 5000 (exponential, with jitter). */
   reconnectMinMs?: number;
@@ -44,6 +48,12 @@ export interface AgentOptions {
   maxUnackedLines?: number;
   /** A finished rank is forgotten this long after its end was told, even without log acks; default 600000. */
   finishedRetentionMs?: number;
+  /**
+   * A finished rank whose log is all acknowledged is forgotten (its folder removed) once its end
+   * was told this long ago on a stream that is still open; default 20000 (longer than it takes
+   * keepalive to notice a dead connection).
+   */
+  finishedConfirmMs?: number;
   /** Sent in `register`; checked by a coordinator that requires one. */
   joinToken?: string;
   /** Labels sent with the inventory. */
@@ -71,6 +81,7 @@ export interface CompiledAgentOptions {
   maxLineBytes: number;
   maxUnackedLines: number;
   finishedRetentionMs: number;
+  finishedConfirmMs: number;
   joinToken: string;
   labels: Record<string, string>;
   logger: Logger;
@@ -139,6 +150,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     maxLineBytes,
     maxUnackedLines: duration('maxUnackedLines', options.maxUnackedLines, 20_000, 1),
     finishedRetentionMs: duration('finishedRetentionMs', options.finishedRetentionMs, 600_000),
+    finishedConfirmMs: duration('finishedConfirmMs', options.finishedConfirmMs, AGENT_KEEPALIVE.timeMs + AGENT_KEEPALIVE.timeoutMs + 5_000),
     joinToken: options.joinToken ?? '',
     labels: { ...(options.labels ?? {}) },
     logger: options.logger ?? createLogger({ component: 'agent' }),

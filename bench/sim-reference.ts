@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulate } from '../sim/simulator.js';
 import { readTrace } from '../sim/trace.js';
-import { tracesDir } from './trace-dir.js';
+import { tracesDir } from './sim-trace-dir.js';
 
 interface Ref {
   trace: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gangClassOf } from '../sim/metrics.js';
 import { simulate, type SimRun } from '../sim/simulator.js';
 import { readTrace } from '../sim/trace.js';
-import { tracesDir } from './trace-dir.js';
+import { tracesDir } from './sim-trace-dir.js';
 
 const SETUPS = [
   { trace: 'cluster02', nodes: 8, scale: 2 },

@@ -30,6 +30,17 @@ export const ErrorCodes = {
   INTERNAL: 'NSML_E_INTERNAL',
   /** A command line the CLI cannot parse: unknown flag, missing argument, bad value. */
   USAGE: 'NSML_E_USAGE',
+  DATASET_NOT_FOUND: 'NSML_E_DATASET_NOT_FOUND',
+  /** A dataset version that a queued or running session pins cannot be removed. */
+  DATASET_IN_USE: 'NSML_E_DATASET_IN_USE',
+  /** A dataset manifest names blobs the store does not hold (the push did not finish). */
+  DATASET_INCOMPLETE: 'NSML_E_DATASET_INCOMPLETE',
+  /** A file changed or vanished while it was being pushed. */
+  FILE_CHANGED: 'NSML_E_FILE_CHANGED',
+  /** A directory that must be new or empty is not. */
+  DESTINATION_NOT_EMPTY: 'NSML_E_DESTINATION_NOT_EMPTY',
+  /** No space left on a device while writing (ENOSPC, EDQUOT). */
+  DISK_FULL: 'NSML_E_DISK_FULL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,5 +1,6 @@
 import type { AgentRegistry } from './agents/agent-registry.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import type { DatasetRegistry } from './datasets/dataset-registry.js';
 import type { Hub } from './hub.js';
 import type { CompiledCoordinatorOptions } from './options.js';
 import type { Lifecycle } from './sessions/lifecycle.js';
@@ -11,6 +12,8 @@ export interface CoordinatorContext {
   options: CompiledCoordinatorOptions;
   store: Store;
   blobs: BlobStore;
+  /** Dataset versions, access and the pins of sessions (coordinator/datasets). */
+  datasets: DatasetRegistry;
   hub: Hub;
   agents: AgentRegistry;
   lifecycle: Lifecycle;

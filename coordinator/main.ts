@@ -8,11 +8,13 @@ import { AgentRegistry } from './agents/agent-registry.js';
 import { HeartbeatMonitor } from './agents/heartbeat-monitor.js';
 import { FileBlobStore } from './blobs/blob-store.js';
 import type { CoordinatorContext } from './context.js';
+import { DatasetRegistry } from './datasets/dataset-registry.js';
 import { Hub } from './hub.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './options.js';
 import { adminService } from './services/admin-service.js';
 import { agentService } from './services/agent-service.js';
 import { blobService } from './services/blob-service.js';
+import { datasetService } from './services/dataset-service.js';
 import { HealthState, healthService } from './services/health-service.js';
 import { sessionService } from './services/session-service.js';
 import { Lifecycle } from './sessions/lifecycle.js';
@@ -112,12 +114,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   let port: number;
   try {
     const blobs = await FileBlobStore.open(join(o.dataDir, 'blobs'));
-    const ctx: CoordinatorContext = { options: o, store, blobs, hub, agents, lifecycle, scheduler, closing: closing.signal };
+    const datasets = new DatasetRegistry({ store, blobs, clock: o.clock });
+    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, closing: closing.signal };
     const proto = loadProto();
     server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
     server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));
     server.addService(proto.nsml.v1.BlobService.service, blobService(blobs));
     server.addService(proto.nsml.v1.AdminService.service, adminService(ctx));
+    server.addService(proto.nsml.v1.DatasetService.service, datasetService(datasets));
     server.addService(proto.grpc.health.v1.Health.service, healthService(health));
     port = await bind(server, o);
   } catch (err) {

@@ -14,7 +14,7 @@ export interface CoordinatorOptions {
   host?: string;
   /** Port to listen on; default DEFAULT_PORT (7450); 0 picks a free one. */
   port?: number;
-  /** How often agents send heartbeats; default 2000. */
+  /** How often agents send heartbeats; default 2000, or a third of a shorter timeout. */
   heartbeatIntervalMs?: number;
   /** A node silent for this long is down and its sessions lost; default 15000. */
   heartbeatTimeoutMs?: number;
@@ -69,8 +69,8 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new NsmlError(ErrorCodes.CONFIG, `coordinator option port must be an integer from 0 to 65535; got ${String(options.port)}`);
   }
-  const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 2000);
   const heartbeatTimeoutMs = positive('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 15000);
+  const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, Math.min(2000, Math.floor(heartbeatTimeoutMs / 3)));
   if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
     throw new NsmlError(
       ErrorCodes.CONFIG,

@@ -22,6 +22,8 @@ export interface SimOptions {
   declareDurations?: boolean;
   /** Check every plan with checkPlan and throw on a violation. Default true. */
   validate?: boolean;
+  /** Decayed fair-share usage per user at time 0, GPU-seconds. Default none. */
+  initialUsage?: Record<string, number>;
 }
 
 export interface CompiledSimOptions {
@@ -36,6 +38,7 @@ export interface CompiledSimOptions {
   halfLifeMs: number;
   declareDurations: boolean;
   validate: boolean;
+  initialUsage: Record<string, number>;
 }
 
 export function compileSimOptions(o: SimOptions): CompiledSimOptions {
@@ -60,5 +63,6 @@ export function compileSimOptions(o: SimOptions): CompiledSimOptions {
     decide,
     declareDurations: o.declareDurations ?? policiesThatReadDurations.has(policy),
     validate: o.validate ?? true,
+    initialUsage: { ...o.initialUsage },
   };
 }

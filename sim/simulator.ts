@@ -36,6 +36,8 @@ export interface SimRun {
   outcomes: JobOutcome[];
   /** Jobs that never finished (a shape that never fits, or a policy that never placed them). */
   unfinished: number;
+  /** Decayed fair-share usage per user when the replay ended, GPU-seconds. */
+  usageByUser: Record<string, number>;
   decisions: number;
   placements: number;
   decideMs: number[];
@@ -58,7 +60,7 @@ class Simulation {
   private readonly heap = new EventHeap<SimEvent>();
   private readonly runs = new Map<string, Run>();
   private queue: PendingSession[] = [];
-  private readonly usage: Record<string, number> = {};
+  private readonly usage: Record<string, number>;
   private readonly held = new Map<string, number>();
   private nowMs = 0;
   private wakeAtMs = Infinity;
@@ -69,6 +71,7 @@ class Simulation {
     trace: TraceJob[],
     private readonly o: CompiledSimOptions,
   ) {
+    this.usage = { ...o.initialUsage };
     this.nodes = Array.from({ length: o.nodes }, (_, i) => ({
       id: `n${String(i).padStart(String(o.nodes - 1).length, '0')}`,
       gpus: Array.from({ length: o.gpusPerNode }, (_, g) => g),
@@ -108,7 +111,15 @@ class Simulation {
     const outcomes = this.jobs.map((j) => ({ id: j.pending.id, gpus: j.gpus, submitMs: j.pending.submittedAtMs, durationMs: j.durationMs, firstStartMs: j.firstStartMs, finishMs: j.finishMs, preemptions: j.preemptions }));
     const totalMs = this.decideMs.reduce((a, b) => a + b, 0);
     const result = summarize(this.o.policy, outcomes, this.o.nodes * this.o.gpusPerNode, totalMs > 0 ? (this.decideMs.length * 1000) / totalMs : 0);
-    return { result, outcomes, unfinished: outcomes.filter((x) => !Number.isFinite(x.finishMs)).length, decisions: this.decideMs.length, placements: this.placements, decideMs: this.decideMs };
+    return {
+      result,
+      outcomes,
+      unfinished: outcomes.filter((x) => !Number.isFinite(x.finishMs)).length,
+      usageByUser: { ...this.usage },
+      decisions: this.decideMs.length,
+      placements: this.placements,
+      decideMs: this.decideMs,
+    };
   }
 
   private jobOf(t: TraceJob, index: number, submitMs: number): Job {

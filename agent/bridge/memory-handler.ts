@@ -60,7 +60,12 @@ export class MemoryBridgeHandler implements BridgeHandler {
     return this.batches.flatMap((b) => b.batch.records);
   }
 
-  async saveCheckpoint(request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
+  saveCheckpoint(request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
+    return this.saveCheckpointAs(this.session, request);
+  }
+
+  /** Stores a checkpoint under another session (to test loads across sessions). */
+  async saveCheckpointAs(session: string, request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
     let bytes = 0;
     let uploadedBytes = 0;
     const entries: ManifestEntry[] = [];
@@ -76,8 +81,8 @@ export class MemoryBridgeHandler implements BridgeHandler {
     }
     const manifest = encodeManifest(entries);
     this.blobs.set(manifest.hash, manifest.bytes);
-    this.checkpoints.set(`${this.session}/${request.name}`, {
-      session: this.session, name: request.name, source: request.source, manifestHash: manifest.hash, entries, summary: request.summary,
+    this.checkpoints.set(`${session}/${request.name}`, {
+      session, name: request.name, source: request.source, manifestHash: manifest.hash, entries, summary: request.summary,
     });
     this.wake();
     return { files: entries.length, bytes, uploadedBytes };

@@ -1,63 +1,28 @@
 import * as grpc from '@grpc/grpc-js';
-import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { downloadBlob } from '../../common/blobs/download.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
-import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, deadline } from '../../common/grpc/options.js';
-import { fromServiceError } from '../../common/grpc/status.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
-import type { BlobChunk__Output, BlobServiceClient } from '../../common/proto/types.js';
+import type { BlobServiceClient } from '../../common/proto/types.js';
 
 /** Where the agent gets blobs it does not have yet. */
 export interface BlobSource {
-  /** Writes the whole blob `hash` to `destPath` (created or replaced). Does not verify the hash. */
+  /** Writes the whole blob `hash` to `destPath` (created or replaced). */
   fetch(hash: string, destPath: string): Promise<void>;
   close(): void;
 }
 
-/** Per blob: the stream may take long for big blobs, so the deadline grows with the wait budget. */
-const FETCH_DEADLINE_MS = DEADLINES_MS.wait * 10;
-
-/** Blobs from the coordinator's BlobService. */
+/** Blobs from the coordinator's BlobService (verified and written atomically by downloadBlob). */
 export function createGrpcBlobSource(address: string): BlobSource {
   const proto = loadProto();
   const client = new proto.nsml.v1.BlobService(address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS) as BlobServiceClient;
   return {
-    fetch: (hash, destPath) => fetchOverGrpc(client, address, hash, destPath),
+    fetch: async (hash, destPath) => {
+      await downloadBlob(client, hash, destPath, { target: address });
+    },
     close: () => client.close(),
   };
-}
-
-function fetchOverGrpc(client: BlobServiceClient, address: string, hash: string, destPath: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const out = createWriteStream(destPath);
-    const call = client.Get({ hash, offset: 0 }, { deadline: deadline(FETCH_DEADLINE_MS) });
-    let failed = false;
-    const fail = (err: Error) => {
-      if (failed) return;
-      failed = true;
-      call.cancel();
-      out.destroy();
-      reject(err);
-    };
-    let expected = 0;
-    call.on('data', (chunk: BlobChunk__Output) => {
-      if (chunk.offset !== expected) {
-        fail(new NsmlError(ErrorCodes.BLOB_CORRUPT, `blob ${hash}: expected a chunk at offset ${expected}, got one at ${chunk.offset}`));
-        return;
-      }
-      expected += chunk.data.length;
-      if (!out.write(chunk.data)) {
-        call.pause();
-        out.once('drain', () => call.resume());
-      }
-    });
-    call.on('error', (err) => fail(fromServiceError(err, address)));
-    call.on('end', () => {
-      if (failed) return;
-      out.end(() => resolve());
-    });
-    out.on('error', (err) => fail(err));
-  });
 }
 
 /** An in-memory source for tests: blobs by hash; counts fetches. */

@@ -14,9 +14,9 @@ export interface OutboxOptions {
   /**
    * A finished rank whose log is all stored is forgotten only after its end was told this long
    * ago on a stream still open: long enough for a broken connection to be noticed, so that an
-   * end lost with its stream is told again at the next registration. Default 20000.
+   * end lost with its stream is told again at the next registration.
    */
-  confirmMs?: number;
+  confirmMs: number;
   maxBatchLines?: number;
   maxBatchBytes?: number;
   clock: Clock;
@@ -54,7 +54,7 @@ export class Outbox {
   constructor(private readonly runner: Runner, private readonly options: OutboxOptions) {
     this.maxBatchLines = options.maxBatchLines ?? 1000;
     this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
-    this.confirmMs = options.confirmMs ?? 20_000;
+    this.confirmMs = options.confirmMs;
     for (const r of runner.ranks()) this.track(r);
   }
 

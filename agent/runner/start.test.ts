@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunnerFixture, eventually, shippedLines } from '../testing/runner-fixture.js';
@@ -30,11 +29,11 @@ describe('start', () => {
     const child = JSON.parse(readFileSync(c.dir.file('child.json'), 'utf8')) as { pid: number; pgid: number };
     expect(child.pgid).toBe(child.pid);
     const lines = shippedLines(c.dir);
-    const [pgid, sid] = lines[0]!.text.split(' ').map(Number);
+    const [pgid, sid] = lines.find((l) => l.stream === 'stdout')!.text.split(' ').map(Number);
     expect(pgid).toBe(child.pid);
     expect(pgid).not.toBe(processGroupOf(process.pid));
     expect(sid).toBe(supervisor.pid);
-    expect(lines[1]).toMatchObject({ stream: 'stderr', text: 'to stderr' });
+    expect(lines.find((l) => l.stream === 'stderr')?.text).toBe('to stderr');
   });
 
   it('records exit code 127 and says why when the command cannot be started', async () => {

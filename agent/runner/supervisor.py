@@ -64,11 +64,22 @@ def die_with_parent():
 
 
 class Relay:
+    """Appends frames to output.log. If the disk fills up, output is dropped rather than the
+    command being blocked or killed: the run matters more than its log."""
+
     def __init__(self, path):
         self.out = open(path, "ab", buffering=0)
+        self.dropped = 0
 
     def frame(self, stream, data):
-        self.out.write(HEADER.pack(stream, int(time.time() * 1000), len(data)) + data)
+        if self.dropped:
+            self.dropped += len(data)
+            return
+        try:
+            self.out.write(HEADER.pack(stream, int(time.time() * 1000), len(data)) + data)
+        except OSError as err:
+            self.dropped = len(data)
+            sys.stderr.write("nsml supervisor: cannot write output.log (%s); dropping output\n" % err)
 
 
 class Supervisor:

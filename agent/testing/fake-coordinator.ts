@@ -11,6 +11,8 @@ export interface FakeCoordinatorOptions {
   heartbeatIntervalMs?: number;
   /** Answer every log_batch with a log_ack (default true). */
   autoAck?: boolean;
+  /** Never answer register (to test the agent's registration timeout). */
+  silent?: boolean;
 }
 
 /**
@@ -23,7 +25,10 @@ export class FakeCoordinator {
   /** Stored log lines by `session|epoch|rank`, by seq. */
   readonly logs = new Map<string, Map<number, LogLine__Output>>();
   autoAck: boolean;
+  /** The `registered` answers sent, in order. */
+  readonly registeredSent: Array<{ stream: number; logAcks: Array<{ session: string; rank: number; seq: number }> }> = [];
   private streams: Stream[] = [];
+  private streamCount = 0;
   private server: grpc.Server | undefined;
   port = 0;
 
@@ -96,21 +101,24 @@ export class FakeCoordinator {
 
   private onStream(call: Stream): void {
     this.streams.push(call);
-    const index = this.streams.length;
+    this.streamCount += 1;
+    const index = this.streamCount;
     call.on('data', (m: AgentMessage__Output) => {
       this.received.push({ stream: index, message: m });
-      if (m.register) this.onRegister(call);
+      if (m.register) this.onRegister(call, index);
       if (m.logBatch) this.onLogs(call, m.logBatch);
     });
     call.on('error', () => {});
     call.on('end', () => call.end());
   }
 
-  private onRegister(call: Stream): void {
+  private onRegister(call: Stream, stream: number): void {
+    if (this.options.silent) return;
     const logAcks = [...this.logs.keys()].map((k) => {
       const [session, epoch, rank] = k.split('|') as [string, string, string];
       return { session, rank: Number(rank), seq: this.ackOf(session, Number(epoch), Number(rank)) };
     });
+    this.registeredSent.push({ stream, logAcks });
     call.write({ registered: { nodeId: 'fake', heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100, logAcks } });
   }
 

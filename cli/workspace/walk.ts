@@ -23,6 +23,22 @@ export interface WalkedFile {
   ino: bigint;
 }
 
+/** How a tree is walked: `nsml run` packs a workspace with the defaults; datasets take every file. */
+export interface WalkOptions {
+  /** Ignore files honoured in every directory; default IGNORE_FILES. */
+  ignoreFiles?: readonly string[];
+  /** Names never walked, at any depth; default ALWAYS_SKIPPED. */
+  skip?: readonly string[];
+  /** What the tree is called in messages; default "workspace". */
+  label?: string;
+}
+
+interface Rules {
+  ignoreFiles: readonly string[];
+  skip: readonly string[];
+  label: string;
+}
+
 interface Frame {
   dir: string;
   rel: string;
@@ -36,22 +52,28 @@ interface Frame {
  * ALWAYS_SKIPPED, follows symlinks that stay inside the root and refuses those that leave it
  * (NSML_E_WORKSPACE_SYMLINK_ESCAPES, naming the link).
  */
-export function walkWorkspace(root: string): WalkedFile[] {
+export function walkWorkspace(root: string, options: WalkOptions = {}): WalkedFile[] {
+  const rules: Rules = { ignoreFiles: options.ignoreFiles ?? IGNORE_FILES, skip: options.skip ?? ALWAYS_SKIPPED, label: options.label ?? 'workspace' };
   let realRoot: string;
   try {
     realRoot = realpathSync(root);
   } catch (err) {
-    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `cannot read the workspace ${root}: ${errorMessage(err)}`, { cause: err });
+    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `cannot read the ${rules.label} ${root}: ${errorMessage(err)}`, { cause: err });
   }
   const files: WalkedFile[] = [];
-  walkDir({ dir: root, rel: '', matcher: new IgnoreMatcher(), ancestors: new Set([realRoot]) }, realRoot, files);
+  walkDir({ dir: root, rel: '', matcher: new IgnoreMatcher(), ancestors: new Set([realRoot]) }, realRoot, files, rules);
   return files;
 }
 
-function walkDir(frame: Frame, realRoot: string, files: WalkedFile[]): void {
-  const matcher = frame.matcher.with(readIgnoreRules(frame));
+/** The "or add it to .nsmlignore" part of a hint, when ignore files are honoured. */
+function orIgnore(rules: Rules, rel: string): string {
+  return rules.ignoreFiles.length > 0 ? ` or add ${rel} to ${rules.ignoreFiles[rules.ignoreFiles.length - 1]}` : '';
+}
+
+function walkDir(frame: Frame, realRoot: string, files: WalkedFile[], rules: Rules): void {
+  const matcher = frame.matcher.with(readIgnoreRules(frame, rules.ignoreFiles));
   for (const dirent of readDir(frame.dir)) {
-    if ((ALWAYS_SKIPPED as readonly string[]).includes(dirent.name)) continue;
+    if (rules.skip.includes(dirent.name)) continue;
     const abs = join(frame.dir, dirent.name);
     const rel = frame.rel === '' ? dirent.name : `${frame.rel}/${dirent.name}`;
     let target = abs;
@@ -59,7 +81,7 @@ function walkDir(frame: Frame, realRoot: string, files: WalkedFile[]): void {
     if (dirent.isSymbolicLink()) {
       // Decided before resolving, so an ignored link may point anywhere (or nowhere).
       if (matcher.ignores(rel, false) || matcher.ignores(rel, true)) continue;
-      target = resolveLink(abs, rel, realRoot);
+      target = resolveLink(abs, rel, realRoot, rules);
       stats = statSync(target, { bigint: true });
     } else if (dirent.isDirectory() || dirent.isFile()) {
       stats = statSync(abs, { bigint: true });
@@ -71,47 +93,47 @@ function walkDir(frame: Frame, realRoot: string, files: WalkedFile[]): void {
     if (isDir) {
       const real = dirent.isSymbolicLink() ? target : realpathSync(abs);
       if (frame.ancestors.has(real)) {
-        throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `symlink ${rel} loops back to a directory that contains it; remove it or add it to .nsmlignore`);
+        throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `symlink ${rel} loops back to a directory that contains it; remove it${orIgnore(rules, 'it')}`);
       }
-      walkDir({ dir: abs, rel, matcher, ancestors: new Set([...frame.ancestors, real]) }, realRoot, files);
+      walkDir({ dir: abs, rel, matcher, ancestors: new Set([...frame.ancestors, real]) }, realRoot, files, rules);
     } else if (stats.isFile()) {
-      files.push(fileOf(rel, target, stats));
+      files.push(fileOf(rel, target, stats, rules));
       if (files.length > MAX_MANIFEST_ENTRIES) {
-        throw new NsmlError(ErrorCodes.TOO_LARGE, `the workspace has more than ${MAX_MANIFEST_ENTRIES} files; exclude data and outputs with .nsmlignore`);
+        throw new NsmlError(ErrorCodes.TOO_LARGE, `the ${rules.label} has more than ${MAX_MANIFEST_ENTRIES} files; ${rules.ignoreFiles.length > 0 ? 'exclude data and outputs with .nsmlignore' : 'split it'}`);
       }
     }
   }
 }
 
-function fileOf(rel: string, absPath: string, stats: BigIntStats): WalkedFile {
+function fileOf(rel: string, absPath: string, stats: BigIntStats, rules: Rules): WalkedFile {
   try {
     validateRelativePath(rel);
   } catch (err) {
-    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `cannot pack ${JSON.stringify(rel)}: ${errorMessage(err)}; rename it or add it to .nsmlignore`, { cause: err });
+    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `cannot pack ${JSON.stringify(rel)}: ${errorMessage(err)}; rename it${orIgnore(rules, 'it')}`, { cause: err });
   }
   return { path: rel, absPath, size: Number(stats.size), mode: Number(stats.mode) & 0o777, mtimeNs: stats.mtimeNs, ino: stats.ino };
 }
 
 /** The real target of a symlink; refuses one that leaves the root or points nowhere. */
-function resolveLink(abs: string, rel: string, realRoot: string): string {
+function resolveLink(abs: string, rel: string, realRoot: string, rules: Rules): string {
   let real: string;
   try {
     real = realpathSync(abs);
   } catch (err) {
-    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `symlink ${rel} points to nothing (${errorMessage(err)}); remove it or add it to .nsmlignore`, { cause: err });
+    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `symlink ${rel} points to nothing (${errorMessage(err)}); remove it${orIgnore(rules, 'it')}`, { cause: err });
   }
   if (real !== realRoot && !real.startsWith(realRoot + sep)) {
     throw new NsmlError(
       ErrorCodes.WORKSPACE_SYMLINK_ESCAPES,
-      `symlink ${rel} points to ${real}, outside the workspace ${realRoot}; copy what it needs into the workspace or add ${rel} to .nsmlignore`,
+      `symlink ${rel} points to ${real}, outside the ${rules.label} ${realRoot}; copy what it needs into the ${rules.label}${orIgnore(rules, rel)}`,
       { details: { link: rel, target: real } },
     );
   }
   return real;
 }
 
-function readIgnoreRules(frame: Frame) {
-  return IGNORE_FILES.flatMap((name) => {
+function readIgnoreRules(frame: Frame, names: readonly string[]) {
+  return names.flatMap((name) => {
     let text: string;
     try {
       text = readFileSync(join(frame.dir, name), 'utf8');

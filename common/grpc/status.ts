@@ -24,6 +24,12 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.TOO_LARGE]: grpc.status.RESOURCE_EXHAUSTED,
   [ErrorCodes.UNAVAILABLE]: grpc.status.UNAVAILABLE,
   [ErrorCodes.DEADLINE_EXCEEDED]: grpc.status.DEADLINE_EXCEEDED,
+  [ErrorCodes.DATASET_NOT_FOUND]: grpc.status.NOT_FOUND,
+  [ErrorCodes.DATASET_IN_USE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.DATASET_INCOMPLETE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.FILE_CHANGED]: grpc.status.ABORTED,
+  [ErrorCodes.DESTINATION_NOT_EMPTY]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.DISK_FULL]: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 /** Server side: turns anything thrown by a handler into a gRPC error that keeps the code. */

@@ -28,3 +28,11 @@ export type { DrainNodeRequest, DrainNodeRequest__Output } from './generated/nsm
 export type { Register, Register__Output } from './generated/nsml/v1/Register.js';
 export type { Registered, Registered__Output } from './generated/nsml/v1/Registered.js';
 export type { Heartbeat, Heartbeat__Output } from './generated/nsml/v1/Heartbeat.js';
+export type { DatasetPin, DatasetPin__Output } from './generated/nsml/v1/DatasetPin.js';
+export type { Dataset, Dataset__Output } from './generated/nsml/v1/Dataset.js';
+export type { DatasetVersion, DatasetVersion__Output } from './generated/nsml/v1/DatasetVersion.js';
+export type { DatasetRef, DatasetRef__Output } from './generated/nsml/v1/DatasetRef.js';
+export type { CommitDatasetRequest, CommitDatasetRequest__Output } from './generated/nsml/v1/CommitDatasetRequest.js';
+export type { CommitDatasetResponse, CommitDatasetResponse__Output } from './generated/nsml/v1/CommitDatasetResponse.js';
+export type { ShareDatasetRequest, ShareDatasetRequest__Output } from './generated/nsml/v1/ShareDatasetRequest.js';
+export type { DatasetServiceClient, DatasetServiceHandlers } from './generated/nsml/v1/DatasetService.js';

@@ -5,6 +5,7 @@ import { toServiceError } from '../../common/grpc/status.js';
 import type { AgentMessage__Output, CoordinatorMessage, NodeInventory__Output } from '../../common/proto/types.js';
 import type { Register__Output } from '../../common/proto/generated/nsml/v1/Register.js';
 import type { CoordinatorContext } from '../context.js';
+import { heldDatasets } from '../datasets/held-datasets.js';
 import type { AgentLink } from './agent-registry.js';
 import { ingestLogBatch } from './log-ingest.js';
 
@@ -82,6 +83,7 @@ export class AgentConnection implements AgentLink {
       }
       this.ctx.agents.heard(this.nodeId, this.ctx.options.clock.now(), m.heartbeat?.gpus);
       if (m.body === 'heartbeat' && m.heartbeat) {
+        this.ctx.agents.setDatasets(this.nodeId, heldDatasets(m.heartbeat.datasets));
         if (m.heartbeat.running.length > 0) this.ctx.lifecycle.checkRunning(this.nodeId, m.heartbeat.running);
       } else if (m.body === 'sessionStatus' && m.sessionStatus) {
         this.ctx.lifecycle.onStatus(this.nodeId, m.sessionStatus);

@@ -13,6 +13,8 @@ interface Entry {
   link: AgentLink;
   lastSeenMs: number;
   gpus: GpuInfo__Output[] | undefined;
+  /** NAME@V of the dataset versions the node's cache holds, from its latest heartbeat. */
+  datasets: string[];
 }
 
 /** Which agents are connected now, when each was last heard from, and its latest GPU state. */
@@ -24,7 +26,7 @@ export class AgentRegistry {
   attach(link: AgentLink, nowMs: number): void {
     const old = this.links.get(link.nodeId);
     if (old && old.link !== link) old.link.close('the node connected again on another stream');
-    this.links.set(link.nodeId, { link, lastSeenMs: nowMs, gpus: undefined });
+    this.links.set(link.nodeId, { link, lastSeenMs: nowMs, gpus: undefined, datasets: [] });
     this.dirty.set(link.nodeId, nowMs);
   }
 
@@ -67,6 +69,16 @@ export class AgentRegistry {
   /** The GPU state from the latest heartbeat that carried one. */
   gpus(nodeId: string): GpuInfo__Output[] | undefined {
     return this.links.get(nodeId)?.gpus;
+  }
+
+  setDatasets(nodeId: string, datasets: string[]): void {
+    const e = this.links.get(nodeId);
+    if (e) e.datasets = datasets;
+  }
+
+  /** The dataset versions (NAME@V) the node reported holding; empty when unknown. */
+  datasets(nodeId: string): string[] {
+    return this.links.get(nodeId)?.datasets ?? [];
   }
 
   /** Heartbeat times not yet written to the store; clears them. */

@@ -2,6 +2,16 @@ import type { NodeAssignment, NodeView } from './types.js';
 
 const NONE: ReadonlySet<number> = new Set<number>();
 
+/** A node's CPUs; a node that reports none (unknown) is not limited. */
+export function cpusOf(node: NodeView): number {
+  return node.cpus > 0 ? node.cpus : Infinity;
+}
+
+/** A node's memory in MiB; a node that reports none (unknown) is not limited. */
+export function memoryOf(node: NodeView): number {
+  return node.memoryMib > 0 ? node.memoryMib : Infinity;
+}
+
 /** The per-node shape of a gang after `gangShape`: `processes` nodes with `perNode` GPUs each. */
 export interface GangRequest {
   processes: number;
@@ -44,8 +54,8 @@ export class Capacity {
     });
     const taken = new Uint8Array(offset[usable.length]!);
     const unusable = usable.map((n) => (n.unusableGpus.length > 0 ? new Set(n.unusableGpus) : NONE));
-    const cpus = usable.map((n) => n.cpus);
-    const memory = usable.map((n) => n.memoryMib);
+    const cpus = usable.map(cpusOf);
+    const memory = usable.map(memoryOf);
     for (const h of holdings) {
       for (const a of h.assignments) {
         const p = position.get(a.nodeId);
@@ -79,13 +89,16 @@ export class Capacity {
     return new Capacity(this.nodes, this.position, this.unusable, this.free.map((f) => [...f]), [...this.cpus], [...this.memory], this.buckets.map((b) => [...b]));
   }
 
-  /** Positions of the nodes best fit would use, or undefined. `mask[p]` = 1 keeps node p out. */
-  fit(req: GangRequest, mask?: Uint8Array): number[] | undefined {
+  /**
+   * Positions of the nodes best fit would use, or undefined. `mask[p]` = 1 keeps node p out.
+   * Among equally good nodes, those with `prefer[p]` = 1 (holding the session's data) come first.
+   */
+  fit(req: GangRequest, mask?: Uint8Array, prefer?: Uint8Array): number[] | undefined {
     if (req.perNode >= this.buckets.length) return undefined;
     if (this.countAtLeast(req.perNode) < req.processes) return undefined;
     const out: number[] = [];
     for (let k = req.perNode; k < this.buckets.length; k++) {
-      for (const p of this.buckets[k]!) {
+      for (const p of preferredFirst(this.buckets[k]!, prefer)) {
         if (mask?.[p] || this.cpus[p]! < req.cpus || this.memory[p]! < req.memoryMib) continue;
         out.push(p);
         if (out.length === req.processes) return out;
@@ -95,8 +108,8 @@ export class Capacity {
   }
 
   /** Books the GPUs best fit picks and returns the assignments, or undefined (nothing booked). */
-  place(req: GangRequest, mask?: Uint8Array): NodeAssignment[] | undefined {
-    const positions = this.fit(req, mask);
+  place(req: GangRequest, mask?: Uint8Array, prefer?: Uint8Array): NodeAssignment[] | undefined {
+    const positions = this.fit(req, mask, prefer);
     if (!positions) return undefined;
     const assignments = positions.map((p, rank) => ({ nodeId: this.nodes[p]!.id, gpuIndices: this.free[p]!.slice(0, req.perNode), rank }));
     this.take({ assignments, cpus: req.cpus, memoryMib: req.memoryMib });
@@ -180,6 +193,12 @@ export class Capacity {
     const to = this.buckets[free.length]!;
     to.splice(lowerBound(to, p), 0, p);
   }
+}
+
+/** The bucket with the preferred positions first (each group keeps its order). */
+function preferredFirst(bucket: number[], prefer: Uint8Array | undefined): number[] {
+  if (!prefer || !bucket.some((p) => prefer[p])) return bucket;
+  return [...bucket.filter((p) => prefer[p]), ...bucket.filter((p) => !prefer[p])];
 }
 
 function lowerBound(sorted: number[], x: number): number {

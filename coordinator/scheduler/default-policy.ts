@@ -1,8 +1,8 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { standings, type Standing } from './fair-share.js';
 import { formatDuration, formatNodes } from './format.js';
-import { chooseVictims, type VictimChoice } from './preemption.js';
-import { isStarving, orderQueue, queuedAt, serviceLevel, type OrderRules } from './queue-order.js';
+import { chooseVictims, lostWork, type VictimChoice } from './preemption.js';
+import { isStarving, orderQueue, queuedAt, serviceLevel, starvationBound, type OrderRules } from './queue-order.js';
 import { Round } from './round.js';
 import { shadowReservation } from './shadow.js';
 import type { Decide, PendingSession, RunningSession } from './types.js';
@@ -11,6 +11,8 @@ import { finishWaiting } from './wait-reasons.js';
 export interface DefaultPolicyOptions {
   /** A session queued this long is starving: it goes first and takes back what was queued after it. Default 48 h. */
   starvationMs?: number;
+  /** The starvation bound of a gang that needs more than one node: whole free nodes are what small sessions take first. Default 12 h. */
+  gangStarvationMs?: number;
   /** Least-attained-service levels in GPU-hours. Default [4, 64]. */
   levelsGpuHours?: number[];
   /** Preempt at all. Default true. */
@@ -21,6 +23,8 @@ export interface DefaultPolicyOptions {
   minRunMs?: number;
   /** A run that started after starving is not preempted for service or fair share for this long. Default 1 h. */
   shieldMs?: number;
+  /** Service and fair-share preemption spare a run whose last checkpoint is older than this (it would lose too much). Default 1 h. */
+  maxLossMs?: number;
   /** A user above (1 + slack) × its share is over its fair share. Default 0.5. */
   fairShareSlack?: number;
   /** Blocked sessions per round that may look for victims. Default 4. */
@@ -32,6 +36,7 @@ export interface CompiledDefaultPolicyOptions extends OrderRules {
   servicePreemption: boolean;
   minRunMs: number;
   shieldMs: number;
+  maxLossMs: number;
   fairShareSlack: number;
   preemptionsPerRound: number;
 }
@@ -40,8 +45,10 @@ export function compileDefaultPolicyOptions(o: DefaultPolicyOptions = {}): Compi
   const levels = o.levelsGpuHours ?? [4, 64];
   const bad = [
     ['starvationMs', o.starvationMs],
+    ['gangStarvationMs', o.gangStarvationMs],
     ['minRunMs', o.minRunMs],
     ['shieldMs', o.shieldMs],
+    ['maxLossMs', o.maxLossMs],
     ['fairShareSlack', o.fairShareSlack],
     ['preemptionsPerRound', o.preemptionsPerRound],
     ...levels.map((l) => ['levelsGpuHours', l] as const),
@@ -51,11 +58,13 @@ export function compileDefaultPolicyOptions(o: DefaultPolicyOptions = {}): Compi
   }
   return {
     starvationMs: o.starvationMs ?? 48 * 3_600_000,
+    gangStarvationMs: o.gangStarvationMs ?? 12 * 3_600_000,
     levelsGpuMs: [...levels].sort((a, b) => a - b).map((h) => h * 3_600_000),
     preemption: o.preemption ?? true,
     servicePreemption: o.servicePreemption ?? true,
     minRunMs: o.minRunMs ?? 3_600_000,
     shieldMs: o.shieldMs ?? 3_600_000,
+    maxLossMs: o.maxLossMs ?? 3_600_000,
     fairShareSlack: o.fairShareSlack ?? 0.5,
     preemptionsPerRound: o.preemptionsPerRound ?? 4,
   };
@@ -79,8 +88,9 @@ export function createDefaultPolicy(options: DefaultPolicyOptions = {}): Decide 
 
 function decide(o: CompiledDefaultPolicyOptions, snapshot: Parameters<Decide>[0], nowMs: number): ReturnType<Decide> {
   const round = new Round(snapshot, nowMs);
+  const largest = round.largestNode;
   const stand = standings(snapshot);
-  const order = orderQueue(snapshot.pending, nowMs, o, stand);
+  const order = orderQueue(snapshot.pending, nowMs, o, stand, largest);
   const taken = new Set<string>();
   const victims = victimClasses(o, snapshot.running, nowMs, stand);
   const hard = new Uint8Array(round.cap.nodes.length);
@@ -91,24 +101,17 @@ function decide(o: CompiledDefaultPolicyOptions, snapshot: Parameters<Decide>[0]
     if (!round.admissible(s).ok) continue;
     const endsMs = nowMs + (s.expectedDurationMs ?? Infinity);
     if (round.tryPlace(s, endsMs <= softStartMs ? hard : round.reserved)) continue;
-    if (o.preemption && attempts < o.preemptionsPerRound && mayPreempt(o, s, victims, nowMs, stand)) {
+    if (o.preemption && attempts < o.preemptionsPerRound && mayPreempt(o, s, victims, nowMs, stand, largest)) {
       attempts++;
-      const choice = chooseVictims(round, s, (r) => eligibleVictim(o, s, r, nowMs, stand), taken);
+      const choice = chooseVictims(round, s, (r) => eligibleVictim(o, s, r, nowMs, stand, largest), taken);
       if (choice) {
         preempt(round, s, choice, taken, hard);
         continue;
       }
     }
-    if (!headReserved && isStarving(s, nowMs, o)) {
+    if (!headReserved && isStarving(s, nowMs, o, largest)) {
       headReserved = true;
-      const r = shadowReservation(round, s);
-      if (r) {
-        if (r.startAtMs !== undefined) {
-          round.reserve(r);
-          softStartMs = Math.min(softStartMs, r.startAtMs);
-        } else round.plan.reservations!.push(r);
-        round.hint(s, { kind: 'resources', message: `queued ${formatDuration(nowMs - queuedAt(s))}, past the starvation bound; holds ${formatNodes(r.nodeIds)}, starting ${r.startAtMs !== undefined ? `in ${formatDuration(r.startAtMs - nowMs)}` : 'when the sessions queued before it there have ended'}` });
-      }
+      softStartMs = Math.min(softStartMs, reserveHead(round, s));
     }
   }
   finishWaiting(round, order, { usesPriority: true, standings: stand, fairShareSlack: o.fairShareSlack });
@@ -116,10 +119,29 @@ function decide(o: CompiledDefaultPolicyOptions, snapshot: Parameters<Decide>[0]
   return round.plan;
 }
 
+/**
+ * The starving head's reservation. With a known start it holds the nodes (only sessions that
+ * end before it may use them) and the start is returned; otherwise it is recorded for `queue
+ * why` but holds nothing, and Infinity is returned.
+ */
+function reserveHead(round: Round, s: PendingSession): number {
+  const r = shadowReservation(round, s);
+  if (!r) return Infinity;
+  const waited = `queued ${formatDuration(round.nowMs - queuedAt(s))}, past the starvation bound`;
+  if (r.startAtMs === undefined) {
+    round.plan.reservations!.push(r);
+    round.hint(s, { kind: 'resources', message: `${waited}; it takes ${formatNodes(r.nodeIds)} as soon as the sessions queued before it there have ended` });
+    return Infinity;
+  }
+  round.reserve(r);
+  round.hint(s, { kind: 'resources', message: `${waited}; holds ${formatNodes(r.nodeIds)}, starting in ${formatDuration(r.startAtMs - round.nowMs)}` });
+  return r.startAtMs;
+}
+
 function preempt(round: Round, s: PendingSession, choice: VictimChoice, taken: Set<string>, hard: Uint8Array): void {
   for (const v of choice.victims) {
     taken.add(v.id);
-    if (!v.stopping) round.plan.preemptions.push({ sessionId: v.id, forSessionId: s.id, reason: `preempted for ${s.id}`, lostGpuMs: choice.lostGpuMs });
+    if (!v.stopping) round.plan.preemptions.push({ sessionId: v.id, forSessionId: s.id, reason: `preempted for ${s.id}`, lostGpuMs: lostWork(v, round.nowMs) });
   }
   round.reserve({ sessionId: s.id, nodeIds: choice.nodeIds, preempting: true });
   markHard(round, choice.nodeIds, hard);
@@ -144,7 +166,7 @@ function victimClasses(o: CompiledDefaultPolicyOptions, running: RunningSession[
   for (const r of running) {
     if (r.preemptible === false || r.stopping) continue;
     out.lowestPriority = Math.min(out.lowestPriority, r.priority);
-    if (shielded(o, r, nowMs) || nowMs - r.startedAtMs < o.minRunMs) continue;
+    if (shielded(o, r, nowMs) || nowMs - r.startedAtMs < o.minRunMs || nowMs - (r.lastCheckpointAtMs ?? r.startedAtMs) > o.maxLossMs) continue;
     const c = out.byPriority.get(r.priority) ?? { maxLevel: -1, overShare: false };
     c.maxLevel = Math.max(c.maxLevel, serviceLevel((r.attainedGpuMs ?? 0) + r.gpus * (nowMs - r.startedAtMs), o.levelsGpuMs));
     c.overShare ||= (stand.get(r.user)?.ratio ?? 0) > 1 + o.fairShareSlack;
@@ -154,9 +176,9 @@ function victimClasses(o: CompiledDefaultPolicyOptions, running: RunningSession[
 }
 
 /** A cheap pre-check, so that victims are looked for only where some could be eligible. */
-function mayPreempt(o: CompiledDefaultPolicyOptions, s: PendingSession, v: VictimClasses, nowMs: number, stand: Map<string, Standing>): boolean {
+function mayPreempt(o: CompiledDefaultPolicyOptions, s: PendingSession, v: VictimClasses, nowMs: number, stand: Map<string, Standing>, largest: number): boolean {
   if (v.lowestPriority < s.priority) return true;
-  if (isStarving(s, nowMs, o)) return v.lowestPriority <= s.priority;
+  if (isStarving(s, nowMs, o, largest)) return v.lowestPriority <= s.priority;
   const c = v.byPriority.get(s.priority);
   if (!c) return false;
   if (c.overShare && (stand.get(s.user)?.ratio ?? 0) < 1) return true;
@@ -167,15 +189,16 @@ function mayPreempt(o: CompiledDefaultPolicyOptions, s: PendingSession, v: Victi
  * Whether `r` may be preempted for `s`: never above its priority; always below it. At equal
  * priority a starving `s` takes back what sessions queued after it hold (they overtook it;
  * a requeued victim is queued after it, so two sessions never preempt each other back and
- * forth). Otherwise, once `r` has run `minRunMs` and unless it started starving itself: when
- * `r` has had more service than `s`, or `r`'s user is over its fair share and `s`'s is under.
+ * forth). Otherwise, once `r` has run `minRunMs`, if its last checkpoint is at most `maxLossMs`
+ * old and unless it started starving itself: when `r` has had more service than `s`, or `r`'s
+ * user is over its fair share and `s`'s is under.
  */
-export function eligibleVictim(o: CompiledDefaultPolicyOptions, s: PendingSession, r: RunningSession, nowMs: number, stand: Map<string, Standing>): boolean {
+export function eligibleVictim(o: CompiledDefaultPolicyOptions, s: PendingSession, r: RunningSession, nowMs: number, stand: Map<string, Standing>, largest: number): boolean {
   if (r.preemptible === false || r.stopping) return false;
   if (r.priority !== s.priority) return r.priority < s.priority;
-  if (isStarving(s, nowMs, o)) return queuedAt(s) < (r.queuedAtMs ?? r.submittedAtMs ?? -Infinity);
+  if (isStarving(s, nowMs, o, largest)) return queuedAt(s) < (r.queuedAtMs ?? r.submittedAtMs ?? -Infinity);
   if (shielded(o, r, nowMs)) return false;
-  if (nowMs - r.startedAtMs < o.minRunMs) return false;
+  if (nowMs - r.startedAtMs < o.minRunMs || nowMs - (r.lastCheckpointAtMs ?? r.startedAtMs) > o.maxLossMs) return false;
   const mine = stand.get(s.user);
   const theirs = stand.get(r.user);
   if (mine && theirs && mine.ratio < 1 && theirs.ratio > 1 + o.fairShareSlack) return true;
@@ -191,7 +214,7 @@ function shielded(o: CompiledDefaultPolicyOptions, r: RunningSession, nowMs: num
 
 function startedStarving(o: CompiledDefaultPolicyOptions, r: RunningSession): boolean {
   const q = r.queuedAtMs ?? r.submittedAtMs;
-  return q !== undefined && r.startedAtMs - q >= o.starvationMs;
+  return q !== undefined && r.startedAtMs - q >= (r.assignments.length > 1 ? o.gangStarvationMs : o.starvationMs);
 }
 
 /** The next time something changes without an event: a session starts starving, or a run may become a victim. */
@@ -199,12 +222,15 @@ function wakeAt(o: CompiledDefaultPolicyOptions, round: Round, nowMs: number): n
   if (round.plan.waiting.length === 0) return undefined;
   let next = Infinity;
   for (const s of round.snapshot.pending) {
-    const t = queuedAt(s) + o.starvationMs;
+    const t = queuedAt(s) + starvationBound(s, o, round.largestNode);
     if (t > nowMs && t < next) next = t;
   }
   if (o.preemption) {
     for (const r of round.snapshot.running) {
-      for (const t of [r.startedAtMs + o.minRunMs, r.startedAtMs + o.shieldMs]) if (t > nowMs && t < next) next = t;
+      const minRun = r.startedAtMs + o.minRunMs;
+      const shield = r.startedAtMs + o.shieldMs;
+      if (minRun > nowMs && minRun < next) next = minRun;
+      if (shield > nowMs && shield < next) next = shield;
       if (o.servicePreemption) next = Math.min(next, levelChange(o, r, nowMs));
     }
   }

@@ -1,4 +1,4 @@
-import { Round } from './round.js';
+import { Round, type Hint } from './round.js';
 import type { Decide, PendingSession } from './types.js';
 import { finishWaiting } from './wait-reasons.js';
 
@@ -9,14 +9,14 @@ import { finishWaiting } from './wait-reasons.js';
  */
 export const decideFifo: Decide = (snapshot, nowMs) => {
   const round = new Round(snapshot, nowMs);
-  let head: PendingSession | undefined;
+  let head: { s: PendingSession; hint: Hint } | undefined;
   for (const s of snapshot.pending) {
     if (!round.admissible(s).ok) continue;
     if (!head) {
-      if (!round.tryPlace(s)) head = s;
+      if (!round.tryPlace(s)) head = { s, hint: { kind: 'reservation', blockedBy: s.id, message: `it fits now, but strict FIFO starts nothing before the head ${s.id}` } };
       continue;
     }
-    if (round.fitsNow(s)) round.hint(s, { kind: 'reservation', blockedBy: head.id, message: `it fits now, but strict FIFO starts nothing before the head ${head.id}` });
+    if (round.fitsNow(s)) round.hint(s, head.hint);
   }
   finishWaiting(round, snapshot.pending, { usesPriority: false });
   return round.plan;

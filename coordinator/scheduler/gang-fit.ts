@@ -1,4 +1,4 @@
-import type { GangRequest } from './capacity.js';
+import { cpusOf, memoryOf } from './capacity.js';
 import type { NodeAssignment, NodeView, PendingSession } from './types.js';
 
 /** Free GPU indices per node, given what is already assigned. */
@@ -94,7 +94,7 @@ export interface ShapeProfile {
 }
 
 export function shapeProfile(nodes: NodeView[], cpus: number, memoryMib: number): ShapeProfile {
-  const big = nodes.filter((n) => n.cpus >= cpus && n.memoryMib >= memoryMib);
+  const big = nodes.filter((n) => cpusOf(n) >= cpus && memoryOf(n) >= memoryMib);
   const capacity = big.map((n) => n.gpus.length).filter((c) => c > 0).sort((a, b) => b - a);
   return { nodes: nodes.length, largestNode: largestNodeOf(nodes), capacity, big: big.length, cpus, memoryMib };
 }
@@ -116,12 +116,6 @@ export function admissibleOn(session: Pick<PendingSession, 'gpus' | 'gpusPerNode
   while (fitting < capacity.length && capacity[fitting]! >= shape.perNode) fitting++;
   if (fitting >= shape.processes) return { ok: true };
   return { ok: false, largest, why: `${shape.processes} node(s) with ${shape.perNode} GPUs each are needed; the cluster has ${fitting}` };
-}
-
-/** The gang request of a session on these nodes, or undefined when its shape cannot be split. */
-export function requestOf(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>, nodes: NodeView[]): GangRequest | undefined {
-  const shape = gangShape(session, nodes);
-  return shape && { ...shape, cpus: session.cpus, memoryMib: session.memoryMib };
 }
 
 function largestDivisor(n: number, atMost: number): number {

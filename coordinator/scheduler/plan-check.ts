@@ -1,3 +1,4 @@
+import { cpusOf, memoryOf } from './capacity.js';
 import type { Plan, Snapshot } from './types.js';
 
 /**
@@ -37,7 +38,7 @@ export function checkPlan(snapshot: Snapshot, plan: Plan): string[] {
     const per = new Set(p.assignments.map((a) => a.gpuIndices.length));
     const total = p.assignments.reduce((n, a) => n + a.gpuIndices.length, 0);
     if (total !== s.gpus || per.size > 1) problems.push(`${s.id} asks for ${s.gpus} GPUs; placed ${p.assignments.map((a) => a.gpuIndices.length).join('+')}`);
-    if (s.gpusPerNode > 0 && [...per].some((k) => k !== s.gpusPerNode)) problems.push(`${s.id} asks for ${s.gpusPerNode} GPUs per node`);
+    if (s.gpus > 0 && s.gpusPerNode > 0 && [...per].some((k) => k !== s.gpusPerNode)) problems.push(`${s.id} asks for ${s.gpusPerNode} GPUs per node`);
     if (new Set(p.assignments.map((a) => a.nodeId)).size !== p.assignments.length) problems.push(`${s.id} has two processes on one node`);
     for (const a of p.assignments) {
       const node = nodes.get(a.nodeId);
@@ -52,8 +53,14 @@ export function checkPlan(snapshot: Snapshot, plan: Plan): string[] {
       book(s.id, a.nodeId, a.gpuIndices, s.cpus, s.memoryMib);
     }
   }
-  for (const [id, used] of cpus) if (used > (nodes.get(id)?.cpus ?? Infinity)) problems.push(`${id} has ${used} CPUs booked; it has ${nodes.get(id)?.cpus}`);
-  for (const [id, used] of memory) if (used > (nodes.get(id)?.memoryMib ?? Infinity)) problems.push(`${id} has ${used} MiB booked; it has ${nodes.get(id)?.memoryMib}`);
+  for (const [id, used] of cpus) {
+    const node = nodes.get(id);
+    if (node && used > cpusOf(node)) problems.push(`${id} has ${used} CPUs booked; it has ${node.cpus}`);
+  }
+  for (const [id, used] of memory) {
+    const node = nodes.get(id);
+    if (node && used > memoryOf(node)) problems.push(`${id} has ${used} MiB booked; it has ${node.memoryMib}`);
+  }
   const running = new Set(snapshot.running.map((r) => r.id));
   for (const v of plan.preemptions) if (!running.has(v.sessionId)) problems.push(`${v.sessionId} is preempted but is not running`);
   return problems;

@@ -1,3 +1,4 @@
+import { cpusOf } from './capacity.js';
 import type { Round } from './round.js';
 import type { PendingSession, RunningSession } from './types.js';
 
@@ -39,8 +40,8 @@ export function chooseVictims(round: Round, s: PendingSession, eligible: (r: Run
     if (option) options.push(option);
   }
   if (options.length < req.processes) return undefined;
-  options.sort((a, b) => a.cost - b.cost || a.gpus - b.gpus || round.cap.freeOn(a.p) - round.cap.freeOn(b.p) || a.p - b.p);
-  const chosen = options.slice(0, req.processes);
+  const cheaper = (a: NodeOption, b: NodeOption): number => a.cost - b.cost || a.gpus - b.gpus || round.cap.freeOn(a.p) - round.cap.freeOn(b.p) || a.p - b.p;
+  const chosen = req.processes === 1 ? [options.reduce((best, o) => (cheaper(o, best) < 0 ? o : best))] : options.sort(cheaper).slice(0, req.processes);
   const victims = new Map<string, RunningSession>();
   for (const o of chosen) for (const v of o.victims) victims.set(v.id, v);
   if (victims.size === 0) return undefined;
@@ -50,7 +51,7 @@ export function chooseVictims(round: Round, s: PendingSession, eligible: (r: Run
 
 function nodeOption(round: Round, p: number, perNode: number, cpus: number, here: RunningSession[], ok: (r: RunningSession) => boolean): NodeOption | undefined {
   const node = round.cap.nodes[p]!;
-  if (node.gpus.length - node.unusableGpus.length < perNode || node.cpus < cpus) return undefined;
+  if (node.gpus.length - node.unusableGpus.length < perNode || cpusOf(node) < cpus) return undefined;
   let free = round.cap.freeOn(p);
   let freeCpus = round.cap.cpusOn(p);
   if (free >= perNode && freeCpus >= cpus) return { p, cost: 0, gpus: 0, victims: [] };

@@ -5,6 +5,8 @@ import type { PendingSession } from './types.js';
 export interface OrderRules {
   /** A session queued at least this long is starving: it goes first within its priority. */
   starvationMs: number;
+  /** The same for a gang that needs more than one node (whole nodes are the hardest to get). */
+  gangStarvationMs: number;
   /** Least-attained-service levels: GPU-ms of service that move a session one level down. */
   levelsGpuMs: number[];
 }
@@ -21,8 +23,14 @@ export function queuedAt(s: Pick<PendingSession, 'queuedAtMs' | 'submittedAtMs'>
   return s.queuedAtMs ?? s.submittedAtMs;
 }
 
-export function isStarving(s: Pick<PendingSession, 'queuedAtMs' | 'submittedAtMs'>, nowMs: number, rules: OrderRules): boolean {
-  return nowMs - queuedAt(s) >= rules.starvationMs;
+/** How long a session may queue before it starves: shorter for gangs that span nodes. */
+export function starvationBound(s: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, rules: OrderRules, largestNode: number): number {
+  const multiNode = s.gpusPerNode > 0 ? s.gpus > s.gpusPerNode : s.gpus > largestNode;
+  return multiNode ? rules.gangStarvationMs : rules.starvationMs;
+}
+
+export function isStarving(s: Pick<PendingSession, 'queuedAtMs' | 'submittedAtMs' | 'gpus' | 'gpusPerNode'>, nowMs: number, rules: OrderRules, largestNode: number): boolean {
+  return nowMs - queuedAt(s) >= starvationBound(s, rules, largestNode);
 }
 
 /**
@@ -35,18 +43,18 @@ export function isStarving(s: Pick<PendingSession, 'queuedAtMs' | 'submittedAtMs
  * exact number (priority rank, starving, level, user rank, position) and a native numeric sort
  * does the work; the few starving sessions are then ordered by queue time.
  */
-export function orderQueue(pending: PendingSession[], nowMs: number, rules: OrderRules, standings: Map<string, Standing>): PendingSession[] {
+export function orderQueue(pending: PendingSession[], nowMs: number, rules: OrderRules, standings: Map<string, Standing>, largestNode: number): PendingSession[] {
   const distinct = new Set<number>();
   for (const s of pending) distinct.add(s.priority);
   const priorities = [...distinct].sort((a, b) => b - a);
   const users = userRanks(standings);
   const levels = rules.levelsGpuMs.length + 1;
-  if (pending.length >= POSITION || priorities.length > 64 || users.size >= USERS || levels > 15) return orderByComparator(pending, nowMs, rules, standings);
+  if (pending.length >= POSITION || priorities.length > 64 || users.size >= USERS || levels > 15) return orderByComparator(pending, nowMs, rules, standings, largestNode);
   const rankOf = new Map(priorities.map((p, i) => [p, i] as const));
   const keys = new Float64Array(pending.length);
   for (let i = 0; i < pending.length; i++) {
     const s = pending[i]!;
-    const starving = isStarving(s, nowMs, rules);
+    const starving = isStarving(s, nowMs, rules, largestNode);
     const level = starving ? 0 : serviceLevel(s.attainedGpuMs ?? 0, rules.levelsGpuMs) + 1;
     const user = starving ? 0 : (users.get(s.user) ?? 0);
     keys[i] = ((rankOf.get(s.priority)! * 16 + level) * USERS + user) * POSITION + i;
@@ -95,10 +103,10 @@ function sortByQueueTime(out: PendingSession[], from: number, to: number): void 
 }
 
 /** The same order with a comparator, for queues too large or too varied for the packed keys. */
-function orderByComparator(pending: PendingSession[], nowMs: number, rules: OrderRules, standings: Map<string, Standing>): PendingSession[] {
+function orderByComparator(pending: PendingSession[], nowMs: number, rules: OrderRules, standings: Map<string, Standing>, largestNode: number): PendingSession[] {
   const keyed = pending.map((s, index) => ({
     s,
-    starving: isStarving(s, nowMs, rules),
+    starving: isStarving(s, nowMs, rules, largestNode),
     level: serviceLevel(s.attainedGpuMs ?? 0, rules.levelsGpuMs),
     usage: standings.get(s.user)?.normalized ?? 0,
     index,

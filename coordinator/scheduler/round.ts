@@ -11,6 +11,8 @@ export interface Shape {
   reasons: Map<string, Map<number | string, Hint>>;
   /** The wait reason all sessions of this shape share this round, or 'queue' when it depends on the session. */
   base?: Hint | 'queue';
+  /** Masks (undefined: none) with which this shape found no room this round. */
+  failed?: Set<Uint8Array | undefined>;
 }
 
 /** A small integer for the usual shapes (a Map key V8 hashes fast), else a string. */
@@ -45,9 +47,12 @@ export class Round {
   /** Ids of the sessions placed this round. */
   readonly placed = new Set<string>();
   private readonly placedReleases: Release[] = [];
-  private readonly largestNode: number;
+  /** GPUs of the largest node: a request above it spans whole nodes. */
+  readonly largestNode: number;
   private readonly shapes = new Map<number | string, Shape>();
   private readonly profiles = new Map<string, ShapeProfile>();
+  /** The last session asked about: policies ask several questions about one session in a row. */
+  private last: { session: object | undefined; shape: Shape | undefined } = { session: undefined, shape: undefined };
 
   constructor(
     readonly snapshot: Snapshot,
@@ -79,12 +84,14 @@ export class Round {
 
   /** Per-round facts about a request shape, shared by every session of that shape. */
   shape(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): Shape {
+    if (s === this.last.session) return this.last.shape!;
     const key = shapeKey(s);
     let shape = this.shapes.get(key);
     if (!shape) {
       shape = { key, req: this.requestOf(s), reasons: new Map() };
       this.shapes.set(key, shape);
     }
+    this.last = { session: s, shape };
     return shape;
   }
 
@@ -97,15 +104,32 @@ export class Round {
 
   /** Places the session if best fit finds room outside `mask`; records the placement. */
   tryPlace(s: PendingSession, mask?: Uint8Array): boolean {
-    const req = this.request(s);
-    if (!req) return false;
-    const assignments = this.cap.place(req, mask);
-    if (!assignments) return false;
+    const shape = this.shape(s);
+    const req = shape.req;
+    if (!req || shape.failed?.has(undefined) || shape.failed?.has(mask)) return false;
+    const assignments = this.cap.place(req, mask, this.holdingData(s));
+    if (!assignments) {
+      // Within a round free capacity only shrinks and masks only grow: a miss stays a miss.
+      (shape.failed ??= new Set()).add(mask);
+      return false;
+    }
     this.plan.placements.push({ sessionId: s.id, assignments });
     this.placed.add(s.id);
     const endMs = s.expectedDurationMs !== undefined ? this.nowMs + s.expectedDurationMs : Infinity;
     this.placedReleases.push({ holding: { assignments, cpus: s.cpus, memoryMib: s.memoryMib }, endMs });
     return true;
+  }
+
+  /** Nodes (by capacity position) that hold one of the session's dataset versions; undefined when none does. */
+  private holdingData(s: PendingSession): Uint8Array | undefined {
+    if (!s.datasets || s.datasets.length === 0) return undefined;
+    let prefer: Uint8Array | undefined;
+    this.cap.nodes.forEach((n, p) => {
+      if (!n.datasets?.some((d) => s.datasets!.includes(d))) return;
+      prefer ??= new Uint8Array(this.cap.nodes.length);
+      prefer[p] = 1;
+    });
+    return prefer;
   }
 
   fitsNow(s: PendingSession, mask?: Uint8Array): boolean {

@@ -1,4 +1,4 @@
-import type { Capacity, GangRequest } from './capacity.js';
+import { cpusOf, memoryOf, type Capacity, type GangRequest } from './capacity.js';
 import type { Round } from './round.js';
 import type { PendingSession, Reservation } from './types.js';
 
@@ -28,7 +28,7 @@ export function leastDraining(cap: Capacity, req: GangRequest, mask?: Uint8Array
   for (let p = 0; p < cap.nodes.length; p++) {
     const node = cap.nodes[p]!;
     if (mask?.[p] || node.gpus.length - node.unusableGpus.length < req.perNode) continue;
-    if (node.cpus < req.cpus || node.memoryMib < req.memoryMib) continue;
+    if (cpusOf(node) < req.cpus || memoryOf(node) < req.memoryMib) continue;
     candidates.push(p);
   }
   if (candidates.length < req.processes) return undefined;

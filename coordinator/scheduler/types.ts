@@ -10,7 +10,9 @@ export interface NodeView {
   gpus: number[];
   /** GPUs the scheduler must not use: quarantined, lost, or held by a foreign process. */
   unusableGpus: number[];
+  /** 0 = unknown: not limited. */
   cpus: number;
+  /** 0 = unknown: not limited. */
   memoryMib: number;
   /** False while draining or disconnected: nothing new goes there. */
   schedulable: boolean;

@@ -1,4 +1,3 @@
-import { Capacity } from './capacity.js';
 import type { Standing } from './fair-share.js';
 import { formatDuration, formatGpuHours, formatNodes, formatShape, formatSplit } from './format.js';
 import type { Hint, Round, Shape } from './round.js';
@@ -27,11 +26,12 @@ export function finishWaiting(round: Round, order: PendingSession[], ctx: Reason
   const ids = round.plan.order!;
   for (const s of order) {
     ids.push(s.id);
-    if (!placed.has(s.id)) {
-      const r = explainer.reason(s);
+    const st = ctx.standings?.get(s.user);
+    if (placed.size === 0 || !placed.has(s.id)) {
+      const r = explainer.reason(s, st);
       waiting.push(r.blockedBy === undefined ? { sessionId: s.id, kind: r.kind, message: r.message } : { sessionId: s.id, kind: r.kind, message: r.message, blockedBy: r.blockedBy });
     }
-    explainer.pass(s);
+    explainer.pass(s, st);
   }
 }
 
@@ -45,8 +45,6 @@ class Explainer {
   private free: number | undefined;
   private split: string | undefined;
   private badGpus: string | undefined;
-  private emptyCap: Capacity | undefined;
-  private unquarantined: { empty: Capacity; now: Capacity } | undefined;
   private readonly hasQuarantine: boolean;
 
   constructor(
@@ -57,25 +55,24 @@ class Explainer {
   }
 
   /** Records a session as being ahead of the ones that follow. */
-  pass(s: PendingSession): void {
+  pass(s: PendingSession, st: Standing | undefined): void {
     const i = this.seenPriority.indexOf(s.priority);
     if (i >= 0) this.seenCount[i]!++;
     else {
       this.seenPriority.push(s.priority);
       this.seenCount.push(1);
     }
-    const st = this.ctx.standings?.get(s.user);
     if (!st) return;
     const min = this.minUsageByPriority.get(s.priority);
     if (!min || st.normalized < min.normalized) this.minUsageByPriority.set(s.priority, { user: s.user, normalized: st.normalized });
   }
 
-  reason(s: PendingSession): Hint {
-    const hint = this.round.hints.get(s.id);
+  reason(s: PendingSession, st: Standing | undefined): Hint {
+    const hint = this.round.hints.size > 0 ? this.round.hints.get(s.id) : undefined;
     if (hint) return hint;
     const shape = this.round.shape(s);
     shape.base ??= this.classify(s, shape);
-    return shape.base === 'queue' ? this.queueReason(s, shape) : shape.base;
+    return shape.base === 'queue' ? this.queueReason(s, shape, st) : shape.base;
   }
 
   /** The reason every session of this shape shares, or 'queue' when it depends on who is ahead. */
@@ -84,10 +81,9 @@ class Explainer {
     if (!fit.ok) return { kind: 'no-fit', message: `can never fit: ${fit.why}; the largest request that fits is ${fit.largest} GPUs` };
     const req = shape.req!;
     const words = formatShape(req.processes, req.perNode);
-    this.emptyCap ??= Capacity.of(this.round.snapshot.nodes, []);
-    if (!this.emptyCap.fit(req)) return this.unusableReason(shape, words);
+    if (this.nodesWith(req.perNode, 'usable') < req.processes) return this.unusableReason(shape, words);
     if (this.round.cap.fit(req)) return this.reservationReason(shape, words);
-    if (this.hasQuarantine && this.quarantined().now.fit(req)) return this.quarantineReason(words, 'now');
+    if (this.hasQuarantine && this.nodesWith(req.perNode, 'free-if-back') >= req.processes) return this.quarantineReason(words, 'now');
     this.free ??= this.round.cap.freeTotal(this.round.reserved);
     if (req.perNode > 0 && this.free >= s.gpus) {
       this.split ??= formatSplit(this.round.cap.split(this.round.reserved));
@@ -96,12 +92,11 @@ class Explainer {
     return 'queue';
   }
 
-  private queueReason(s: PendingSession, shape: Shape): Hint {
+  private queueReason(s: PendingSession, shape: Shape, st: Standing | undefined): Hint {
     const higher = this.ctx.usesPriority ? this.countHigher(s.priority) : 0;
     if (higher > 0) {
       return lookup(shape, 'priority', higher) ?? store(shape, 'priority', higher, { kind: 'priority', message: `needs ${this.words(shape)}; ${this.free} free; ${higher} session(s) of higher priority are ahead of it` });
     }
-    const st = this.ctx.standings?.get(s.user);
     if (st && st.ratio > 1 + (this.ctx.fairShareSlack ?? 0)) {
       const min = this.minUsageByPriority.get(s.priority);
       if (min && min.user !== s.user && min.normalized < st.normalized) {
@@ -136,7 +131,7 @@ class Explainer {
   }
 
   private unusableReason(shape: Shape, words: string): Hint {
-    if (this.hasQuarantine && this.quarantined().empty.fit(shape.req!)) return this.quarantineReason(words, 'ever');
+    if (this.hasQuarantine && this.nodesWith(shape.req!.perNode, 'all') >= shape.req!.processes) return this.quarantineReason(words, 'ever');
     return { kind: 'resources', message: `needs ${words}; only nodes that are draining or disconnected could hold it` };
   }
 
@@ -149,13 +144,21 @@ class Explainer {
     return { kind: 'quarantine', message: `needs ${words}; quarantined GPU(s): ${this.badGpus}; ${tail}` };
   }
 
-  private quarantined(): { empty: Capacity; now: Capacity } {
-    if (!this.unquarantined) {
-      const nodes = this.round.snapshot.nodes.map((n) => ({ ...n, unusableGpus: [] }));
-      const holdings = [...this.round.snapshot.running, ...this.round.plan.placements.map((p) => ({ assignments: p.assignments, cpus: 0, memoryMib: 0 }))];
-      this.unquarantined = { empty: Capacity.of(nodes, []), now: Capacity.of(nodes, holdings) };
+  /**
+   * Schedulable nodes that could give a process `perNode` GPUs: with every usable GPU free
+   * ('usable'), with every GPU back from quarantine ('all'), or now, outside reservations, if
+   * the quarantined GPUs were back ('free-if-back'). GPU counts only; CPUs and memory are
+   * judged by admissibility and by the real fit.
+   */
+  private nodesWith(perNode: number, what: 'usable' | 'all' | 'free-if-back'): number {
+    const cap = this.round.cap;
+    let n = 0;
+    for (let p = 0; p < cap.nodes.length; p++) {
+      const node = cap.nodes[p]!;
+      const count = what === 'all' ? node.gpus.length : what === 'usable' ? node.gpus.length - node.unusableGpus.length : this.round.reserved[p] ? 0 : cap.freeOn(p) + node.unusableGpus.length;
+      if (count >= perNode) n++;
     }
-    return this.unquarantined;
+    return n;
   }
 
   private countHigher(priority: number): number {

@@ -2,6 +2,7 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { validateUser } from '../../common/names.js';
 import type { Session, SessionServiceHandlers } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
+import { datasetRefsOf, submitPinned } from '../datasets/submit-pins.js';
 import { checkSubmit } from '../sessions/submit-check.js';
 import type { SessionRow } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
@@ -15,7 +16,9 @@ const DEFAULT_LIST_LIMIT = 200;
 const MAX_LIST_LIMIT = 10_000;
 
 function proto(ctx: CoordinatorContext, s: SessionRow, withEvents = false): Session {
-  return toSessionProto(s, s.epoch > 0 ? ctx.store.assignments(s.name, s.epoch) : [], withEvents ? ctx.store.events(s.name) : undefined);
+  const out = toSessionProto(s, s.epoch > 0 ? ctx.store.assignments(s.name, s.epoch) : [], withEvents ? ctx.store.events(s.name) : undefined);
+  out.datasets = ctx.store.datasets.pinsOf(s.name).map((p) => `${p.name}@${p.version}`);
+  return out;
 }
 
 /** Resolves with the session once terminal, or as it is after `timeoutMs` (or at close). */
@@ -43,8 +46,9 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
   return {
     Submit: unary(async (req, call) => {
       const user = callerOf(call.metadata);
-      const { session, reason } = await checkSubmit(req, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
-      const row = ctx.lifecycle.submit(session, reason);
+      const { dataset, refs } = datasetRefsOf(req);
+      const { session, reason } = await checkSubmit({ ...req, dataset }, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
+      const row = submitPinned(ctx, session, reason, refs);
       ctx.options.logger.info('session submitted', { session: row.name, gpus: row.gpus });
       return proto(ctx, row);
     }),

@@ -52,7 +52,7 @@ export class SchedulerLoop {
     try {
       this.status.passes++;
       if (store.countInStates(['queued']) === 0) return;
-      const snapshot = buildSnapshot({ store, isConnected: (id) => agents.isConnected(id), latestGpus: (id) => agents.gpus(id) });
+      const snapshot = buildSnapshot({ store, isConnected: (id) => agents.isConnected(id), latestGpus: (id) => agents.gpus(id), latestDatasets: (id) => agents.datasets(id) });
       if (snapshot.pending.length === 0) return;
       const plan = snapshot.nodes.length > 0 ? this.deps.decide(snapshot, this.deps.clock.now()) : this.noNodes(snapshot.pending.map((p) => p.id));
       const applied = applyPlan(store, plan, this.deps.clock.now());

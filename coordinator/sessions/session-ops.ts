@@ -75,7 +75,7 @@ export class SessionOps {
     const master = this.masterAddr(ranks[0]?.nodeId);
     for (const r of ranks) {
       if (r.state !== 'pending' || !this.agents.isConnected(r.nodeId)) continue;
-      fx.send(r.nodeId, { start: startMessage(s, r, ranks.length, master) });
+      fx.send(r.nodeId, { start: { ...startMessage(s, r, ranks.length, master), datasets: this.store.datasets.pinsOf(s.name) } });
       this.store.updateRank(s.name, s.epoch, r.rank, { state: 'sent' });
     }
     this.settle(fx, s.name);
@@ -84,7 +84,8 @@ export class SessionOps {
   /** Sends `start` again for one rank (the agent does not have it). */
   resendStart(fx: Effects, s: SessionRow, r: AssignmentRow): void {
     const ranks = this.store.assignments(s.name, s.epoch);
-    fx.send(r.nodeId, { start: startMessage(s, r, ranks.length, this.masterAddr(ranks[0]?.nodeId)) });
+    const start = startMessage(s, r, ranks.length, this.masterAddr(ranks[0]?.nodeId));
+    fx.send(r.nodeId, { start: { ...start, datasets: this.store.datasets.pinsOf(s.name) } });
     if (r.state === 'pending') this.store.updateRank(s.name, s.epoch, r.rank, { state: 'sent' });
   }
 

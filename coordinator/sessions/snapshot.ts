@@ -41,18 +41,33 @@ function runningView(s: SessionRow, assignments: AssignmentRow[]): RunningSessio
   return r;
 }
 
+/** The dataset versions a node holds, when it reported any. */
+function withHeld(view: NodeView, held: string[] | undefined): NodeView {
+  if (held && held.length > 0) view.datasets = held;
+  return view;
+}
+
+/** A pending session's datasets as the exact versions it pinned (NAME@V), for locality. */
+function withPins(view: PendingSession, pins: Array<{ name: string; version: number }> | undefined): PendingSession {
+  if (pins && pins.length > 0) view.datasets = pins.map((p) => `${p.name}@${p.version}`);
+  return view;
+}
+
 export interface SnapshotSources {
   store: Store;
   isConnected(nodeId: string): boolean;
   latestGpus(nodeId: string): GpuInfo__Output[] | undefined;
+  /** Dataset versions (NAME@V) the node holds, for locality; absent: unknown. */
+  latestDatasets?(nodeId: string): string[];
 }
 
 /** Builds the scheduler's view from the store: nodes that are not down, the queue, and what runs. */
 export function buildSnapshot(src: SnapshotSources): Snapshot {
   const nodes = src.store.listNodes()
     .filter((n) => n.state !== 'down')
-    .map((n) => nodeView(n, !n.draining && src.isConnected(n.id), src.latestGpus(n.id)));
-  const pending = src.store.sessionsInStates(['queued']).map(pendingView);
+    .map((n) => withHeld(nodeView(n, !n.draining && src.isConnected(n.id), src.latestGpus(n.id)), src.latestDatasets?.(n.id)));
+  const pins = src.store.datasets.pinsInStates(['queued']);
+  const pending = src.store.sessionsInStates(['queued']).map((s) => withPins(pendingView(s), pins.get(s.name)));
   const byName = new Map<string, AssignmentRow[]>();
   for (const a of src.store.activeAssignments()) {
     const list = byName.get(a.session) ?? [];

@@ -89,6 +89,47 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session, epoch, rank)
   );
   `,
+  // Datasets (coordinator/datasets/dataset-table.ts): versions over manifest blobs, readers of
+  // private ones, and the versions each session pinned at submit.
+  `
+  CREATE TABLE dataset_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+  );
+  CREATE TABLE datasets (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    private INTEGER NOT NULL DEFAULT 0,
+    description TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+  CREATE TABLE dataset_readers (
+    name TEXT NOT NULL,
+    user TEXT NOT NULL,
+    PRIMARY KEY (name, user)
+  );
+  CREATE TABLE dataset_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    manifest TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    pushed_by TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  CREATE TABLE session_datasets (
+    session TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    manifest TEXT NOT NULL,
+    PRIMARY KEY (session, position)
+  );
+  CREATE INDEX session_datasets_version ON session_datasets (name, version);
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

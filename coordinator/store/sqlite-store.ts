@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { datasetTable } from '../datasets/dataset-table.js';
 import { logMethods } from './log-table.js';
 import { migrate } from './migrations.js';
 import { nodeMethods } from './node-table.js';
@@ -30,6 +31,7 @@ export function openStore(path: string): Store {
     ...sessionMethods(db),
     ...nodeMethods(db),
     ...logMethods(db),
+    datasets: datasetTable(db),
     close: () => {
       if (db.open) db.close();
     },

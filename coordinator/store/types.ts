@@ -1,4 +1,5 @@
 import type { NodeInventory__Output } from '../../common/proto/types.js';
+import type { DatasetTable } from '../datasets/dataset-table.js';
 
 export type SessionState =
   | 'queued' | 'scheduled' | 'starting' | 'running'
@@ -152,6 +153,9 @@ export interface Store {
   readLogs(session: string, afterCursor: number, rank: number, limit: number): StoredLogLine[];
   /** For each current-epoch rank on this node that has not exited: the highest gapless seq stored. */
   logAcksForNode(nodeId: string, sinceMs: number): LogAckRow[];
+
+  /** Datasets, their versions and the versions sessions pinned (coordinator/datasets). */
+  readonly datasets: DatasetTable;
 
   close(): void;
 }

@@ -24,7 +24,7 @@ export interface ShippedLine {
 
 export interface LogShipperOptions {
   maxLineBytes: number;
-  /** How much of the file one read takes; default 1 MiB. */
+  /** How much of the file one read takes; default 256 KiB. */
   readBytes?: number;
   /** A resume point is remembered every this many bytes of output; default 256 KiB. */
   checkpointBytes?: number;
@@ -55,7 +55,7 @@ export class LogShipper {
   private readonly checkpointBytes: number;
 
   constructor(private readonly path: string, private readonly options: LogShipperOptions, from?: LogPosition) {
-    this.readBytes = options.readBytes ?? 1024 * 1024;
+    this.readBytes = options.readBytes ?? 256 * 1024;
     this.checkpointBytes = options.checkpointBytes ?? 256 * 1024;
     const start = from && from.checkpoint.seq <= from.acked ? from.checkpoint : ZERO;
     this.checkpoints = start === ZERO ? [ZERO] : [ZERO, start];
@@ -71,13 +71,13 @@ export class LogShipper {
    */
   next(maxLines: number, maxBytes: number, final: boolean): ShippedLine[] {
     while (this.ready.length < maxLines && this.parseMore(final));
-    const out: ShippedLine[] = [];
+    let n = 0;
     let bytes = 0;
-    while (out.length < maxLines && this.ready.length > 0 && (out.length === 0 || bytes + this.ready[0]!.text.length <= maxBytes)) {
-      const line = this.ready.shift()!;
-      bytes += line.text.length;
-      out.push(line);
+    while (n < maxLines && n < this.ready.length && (n === 0 || bytes + this.ready[n]!.text.length <= maxBytes)) {
+      bytes += this.ready[n]!.text.length;
+      n += 1;
     }
+    const out = this.ready.splice(0, n);
     if (out.length > 0) this.sentSeq = out[out.length - 1]!.seq;
     return out;
   }

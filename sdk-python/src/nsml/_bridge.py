@@ -234,6 +234,13 @@ class BridgeTransport(Transport):
                 return result if isinstance(result, dict) else {}
             raise from_wire(reply.get("error"))
 
+    def wait_ready(self, timeout: float) -> bool:
+        try:
+            self._wait_connected(time.monotonic() + timeout, "deliver")
+            return True
+        except AgentUnavailableError:
+            return False
+
     def _wait_connected(self, deadline: float, what: str) -> None:
         self.start()
         with self._cond:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 import threading
+import time
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
@@ -14,6 +16,8 @@ from ._warn import warn_once
 #: A record with more keys than this travels as several records with the same time and step.
 MAX_KEYS_PER_RECORD = 2000
 BATCH_RECORDS = 2000
+#: The longest the background thread converts records before it rests.
+SLICE_S = 0.005
 
 
 class Flusher:
@@ -46,7 +50,14 @@ class Flusher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.flush()
+            # A backlog (a burst of reports) is worked off in slices, resting as long as each slice
+            # took, so the flusher never holds more than about half of the GIL against the loop.
+            while True:
+                started = time.monotonic()
+                self.flush(SLICE_S)
+                if not _report.buffer() or self._stop.is_set():
+                    break
+                self._stop.wait(max(0.001, time.monotonic() - started))
 
     def current_step(self) -> Any:
         """The step of the last record taken (0 before any)."""
@@ -54,17 +65,25 @@ class Flusher:
             self._drain()
             return self._last_step if self._last_step is not None else max(0, self._count - 1)
 
+    def reset_steps(self) -> None:
+        """Forgets the step history, as at the start of a session."""
+        with self._lock:
+            self._drain()
+            self._last_step = None
+            self._count = 0
+
     def add_message(self, message: Dict[str, Any]) -> None:
         """Queues an ``event`` or ``result``; it is sent after the records taken before it."""
         with self._lock:
             self._drain()
             self._messages.append(message)
 
-    def flush(self) -> bool:
-        """Delivers everything buffered now; returns True when nothing is left undelivered."""
+    def flush(self, budget_s: Optional[float] = None) -> bool:
+        """Delivers everything buffered now (or what ``budget_s`` seconds of conversion allow);
+        returns True when nothing is left undelivered."""
         with self._lock:
             try:
-                self._drain()
+                self._drain(budget_s)
                 self._send_records()
                 self._send_messages()
             except Exception as err:  # noqa: BLE001 - the flusher must outlive any bug
@@ -85,12 +104,19 @@ class Flusher:
         finally:
             self._lock.release()
 
-    def _drain(self) -> None:
+    def _drain(self, budget_s: Optional[float] = None) -> None:
         buffer = _report.buffer()
         wire = self._wire
         unsent = self._unsent
-        while buffer:
-            wire(buffer.popleft(), unsent)
+        pop = buffer.popleft
+        if budget_s is None:
+            while buffer:
+                wire(pop(), unsent)
+        else:
+            deadline = time.monotonic() + budget_s
+            while buffer and time.monotonic() < deadline:
+                for _ in range(min(256, len(buffer))):
+                    wire(pop(), unsent)
         dropped = _report.STATE.dropped
         if dropped != self._dropped_seen:
             self._dropped_unsent += dropped - self._dropped_seen
@@ -102,21 +128,24 @@ class Flusher:
             self._dropped_unsent += 1
 
     def _wire(self, record: _report.Record, out: Deque[Dict[str, Any]]) -> None:
-        ts, step, metrics, summary = record
         self._count += 1
-        if not metrics:
-            return
-        step = self._step(step)
-        keys = tuple(metrics)
+        # The metric keys come first, then the integer keys report() added (TS, STEP, SUMMARY).
+        keys = tuple(record)
         names = self._names.get(keys)
         if names is None:
-            names = tuple(_report.KEY_MAP.get(k) or k.replace("__", "/") for k in keys)
-            if len(self._names) < 10_000:
-                self._names[keys] = names
-        values = dict(zip(names, metrics.values()))
+            names = self._names_of(keys)
+        if not names:
+            return
+        values = dict(zip(names, record.values()))
+        step = record[_report.STEP]
+        if type(step) is int:
+            self._last_step = step
+        else:
+            step = self._step(step)
+        ts_ms = int(record[_report.TS] * 1000)
+        summary = _report.SUMMARY in record
         if summary:
             self.summary.update(values)
-        ts_ms = int(ts * 1000)
         if len(values) <= MAX_KEYS_PER_RECORD:
             out.append({"ts_ms": ts_ms, "step": step, "values": values, "summary": True} if summary
                        else {"ts_ms": ts_ms, "step": step, "values": values})
@@ -125,6 +154,13 @@ class Flusher:
         for i in range(0, len(items), MAX_KEYS_PER_RECORD):
             part = dict(items[i:i + MAX_KEYS_PER_RECORD])
             out.append({"ts_ms": ts_ms, "step": step, "values": part, "summary": bool(summary)})
+
+    def _names_of(self, keys: Tuple[Any, ...]) -> Tuple[str, ...]:
+        """Stored names of the metric keys (the string ones), cached per key tuple."""
+        names = tuple(_report.KEY_MAP.get(k) or k.replace("__", "/") for k in keys if isinstance(k, str))
+        if len(self._names) < 10_000:
+            self._names[keys] = names
+        return names
 
     def _step(self, step: Any) -> Any:
         if step is None:
@@ -139,7 +175,7 @@ class Flusher:
     def _send_records(self) -> None:
         unsent = self._unsent
         while unsent or self._dropped_unsent:
-            batch = [unsent[i] for i in range(min(BATCH_RECORDS, len(unsent)))]
+            batch = list(itertools.islice(unsent, BATCH_RECORDS))
             try:
                 sent = self._transport().send_metrics(batch, self._dropped_unsent)
             except TransportError as err:

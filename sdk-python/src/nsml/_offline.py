@@ -20,7 +20,7 @@ from ._errors import CheckpointNotFoundError
 from ._names import session_name
 from ._transport import Transport, TransportError
 from ._warn import warn_once
-from ._wire import encode_line
+from ._wire import encode_line, encode_lines
 
 
 class OfflineTransport(Transport):
@@ -82,7 +82,7 @@ class OfflineTransport(Transport):
             raise TransportError(f"cannot write the local metrics file: {err}") from err
 
     def send_metrics(self, records: List[Dict[str, Any]], dropped: int) -> int:
-        lines = [encode_line(r) for r in records]
+        lines = [encode_lines(records)] if records else []
         if dropped:
             lines.append(encode_line({"ts_ms": int(time.time() * 1000), "dropped": dropped}))
         self._append(lines)

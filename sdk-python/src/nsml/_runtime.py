@@ -69,7 +69,13 @@ class Runtime:
     def close(self, timeout: float = EXIT_TIMEOUT_S) -> None:
         """Final flush and goodbye; later reports are still kept and flushed by the next close."""
         deadline = time.monotonic() + timeout
-        self.flusher.close(timeout)
+        done = self.flusher.close(timeout)
+        while not done and self.transport.wait_ready(max(0.0, deadline - time.monotonic())):
+            done = self.flusher.flush()
+            if not done:
+                time.sleep(0.05)
+            if time.monotonic() >= deadline:
+                break
         self.transport.close(max(0.5, deadline - time.monotonic()))
         self.closed = True
 

@@ -46,6 +46,10 @@ class Transport:
         """Returns a local directory holding checkpoint ``name`` of ``session`` (None: this one)."""
         raise NotImplementedError
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Waits until sends can succeed (the agent is connected); False after ``timeout`` seconds."""
+        return True
+
     def forked(self) -> "Transport":
         """The transport a forked child process uses (it must not share sockets)."""
         return self

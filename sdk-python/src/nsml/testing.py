@@ -151,7 +151,7 @@ class Capture:
         RUNTIME.flush()
         return [m for m in self._t.messages if m.get("type") == "result"]
 
-    def command(self, name: str, **args: Any) -> str:
+    def command(self, name: str, /, **args: Any) -> str:
         """Queues an operator command (``set``, ``get``, ``save``, ``load``, ``call``, ``stop``) as
         the agent would; it applies at the next ``report()`` or ``poll()``. Returns its id."""
         ident = f"test-{next(self._ids)}"
@@ -168,11 +168,15 @@ class Capture:
 
 @contextmanager
 def capture() -> Iterator[Capture]:
-    """Routes reports, checkpoints, events and command results into memory while active."""
+    """Routes reports, checkpoints, events and command results into memory while active.
+
+    Steps start afresh (as in a new session): ``report()`` without a step counts from 0.
+    """
     root = tempfile.mkdtemp(prefix="nsml-capture-")
     transport = _MemoryTransport(root, RUNTIME.session_name)
     old = RUNTIME.swap_transport(transport)
     _report.pending().clear()
+    RUNTIME.flusher.reset_steps()
     try:
         yield Capture(transport)
     finally:

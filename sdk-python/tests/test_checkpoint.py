@@ -1,0 +1,195 @@
+import os
+import pickle
+
+import pytest
+
+import nsml
+import nsml.testing
+from nsml import _save_path
+
+
+def write_file(path, **kwargs):  # 2018 scripts
+    with open(path, "wb") as f:
+        pickle.dump({"w": 1, **kwargs}, f)
+
+
+def read_file(path, **kwargs):
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def write_dir(dir_name):  # 2019+ scripts: the directory is not created by the script
+    with open(os.path.join(dir_name, "model.pt"), "w") as f:
+        f.write("weights")
+
+
+def read_dir(dir_name):
+    with open(os.path.join(dir_name, "model.pt")) as f:
+        return f.read()
+
+
+def makes_dir(dir_name):  # scripts that create it themselves, without exist_ok
+    os.makedirs(dir_name)
+    with open(os.path.join(dir_name, "a.txt"), "w") as f:
+        f.write("a")
+
+
+def writes_sibling(path):  # numpy.save(path) writes path + ".npy"
+    with open(path + ".npy", "w") as f:
+        f.write("npy")
+
+
+class TorchLikeError(RuntimeError):
+    pass
+
+
+def torch_like_file(path):  # torch.save(obj, path) on a directory raises RuntimeError, not OSError
+    if os.path.isdir(path):
+        raise TorchLikeError(f"File {path} cannot be opened.")
+    with open(path, "w") as f:
+        f.write("zip")
+
+
+@pytest.mark.parametrize("save_fn, load_fn, expected, files", [
+    (write_file, read_file, {"w": 1}, ["model"]),
+    (write_dir, read_dir, "weights", ["model/model.pt"]),
+    (makes_dir, lambda d: sorted(os.listdir(d)), ["a.txt"], ["model/a.txt"]),
+    (writes_sibling, lambda p: open(p + ".npy").read(), "npy", ["model.npy"]),
+    (torch_like_file, lambda p: open(p).read(), "zip", ["model"]),
+])
+def test_both_nsml_shapes_save_and_load_back_the_same_shape(save_fn, load_fn, expected, files):
+    with nsml.testing.capture() as cap:
+        nsml.bind(save=save_fn, load=load_fn)
+        nsml.save(1)
+        nsml.save(2)  # the learned shape is used directly the second time
+        assert cap.checkpoints["1"].files == files
+        assert cap.checkpoints["2"].files == files
+        assert nsml.load(1) == expected
+
+
+def test_the_learned_shape_skips_the_retry():
+    calls = []
+
+    def counting(path):
+        calls.append(os.path.isdir(path))
+        write_file(path)
+
+    with nsml.testing.capture():
+        nsml.save("a", save_fn=counting)
+        nsml.save("b", save_fn=counting)
+    assert calls == [True, False, False]
+    assert _save_path._LEARNED[counting.__code__] == _save_path.AS_ABSENT
+
+
+def test_bind_keyword_arguments_reach_the_callbacks_and_the_latest_bind_wins():
+    seen = {}
+    with nsml.testing.capture():
+        nsml.bind(save=lambda p, **kw: seen.setdefault("first", kw))
+        nsml.bind(save=lambda p, **kw: (seen.setdefault("second", kw), write_file(p)), model="m", opt="o")
+        nsml.save("x")
+    assert seen == {"second": {"model": "m", "opt": "o"}}
+
+
+def test_iteration_is_accepted_for_checkpoint_and_names_are_strings():
+    with nsml.testing.capture() as cap:
+        nsml.bind(save=write_file, load=read_file)
+        nsml.save(iteration=5)
+        nsml.save(7)
+        assert nsml.load(iteration="5") == {"w": 1}
+        assert sorted(cap.checkpoints) == ["5", "7"]
+        with pytest.raises(TypeError):
+            nsml.save(1, iteration=2)
+
+
+def test_none_names_a_checkpoint_by_the_time():
+    with nsml.testing.capture() as cap:
+        nsml.save()
+        [name] = cap.checkpoints
+    assert len(name) == 15 and name[8] == "-"
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "", "x" * 201, "a\nb"])
+def test_invalid_checkpoint_names_are_refused(name):
+    with pytest.raises(nsml.NsmlError, match="invalid checkpoint name"):
+        nsml.save(name)
+
+
+def test_the_same_name_overwrites():
+    with nsml.testing.capture() as cap:
+        nsml.bind(save=lambda p: open(p, "w").write("one"), load=lambda p: open(p).read())
+        nsml.save("best")
+        nsml.bind(save=lambda p: open(p, "w").write("two"), load=lambda p: open(p).read())
+        nsml.save("best")
+        assert nsml.load("best") == "two"
+        assert list(cap.checkpoints) == ["best"]
+
+
+def test_save_with_nothing_bound_registers_an_empty_checkpoint():
+    with nsml.testing.capture() as cap:
+        nsml.save("bare")
+        assert cap.checkpoints["bare"].files == []
+        path = nsml.load("bare")
+    assert path.endswith("model")
+
+
+def test_a_callback_that_raises_registers_nothing_and_the_script_sees_it():
+    def broken(path):
+        with open(os.path.join(path, "half"), "w") as f:
+            f.write("x")
+        raise RuntimeError("disk on fire")
+
+    with nsml.testing.capture() as cap:
+        nsml.bind(save=broken)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            nsml.save("x")
+        assert cap.checkpoints == {}
+
+
+def test_an_unrelated_error_mentioning_nothing_is_not_retried():
+    calls = []
+
+    def failing(path):
+        calls.append(path)
+        raise KeyError("missing weight")
+
+    with nsml.testing.capture():
+        with pytest.raises(KeyError):
+            nsml.save("x", save_fn=failing)
+    assert len(calls) == 1
+
+
+def test_loading_a_missing_checkpoint_lists_those_that_exist():
+    with nsml.testing.capture():
+        nsml.save("1")
+        nsml.save("2")
+        with pytest.raises(nsml.CheckpointNotFoundError) as info:
+            nsml.load("3")
+    assert info.value.existing == ["1", "2"]
+    assert "existing: 1, 2" in str(info.value)
+    assert isinstance(info.value, LookupError) and info.value.code == "NSML_E_NOT_FOUND"
+
+
+def test_infer_calls_the_bound_infer_with_the_bind_kwargs():
+    nsml.bind(infer=lambda data, scale: [x * scale for x in data], scale=2)
+    assert nsml.infer([1, 2]) == [2, 4]
+    nsml.bind()
+    with pytest.raises(nsml.NsmlError, match="nothing is bound"):
+        nsml.infer([1])
+
+
+def test_paused_loads_the_iteration_when_relaunched_with_pause(monkeypatch):
+    loaded = []
+    with nsml.testing.capture():
+        nsml.bind(save=write_file, load=lambda p: loaded.append(read_file(p)))
+        nsml.save("7")
+        monkeypatch.setattr("sys.argv", ["main.py", "--mode", "train", "--pause", "1", "--iteration=7"])
+        nsml.paused(scope={"model": 1})
+        monkeypatch.setattr("sys.argv", ["main.py"])
+        nsml.paused(scope={"model": 2})
+    assert loaded == [{"w": 1}]
+
+
+def test_paused_without_iteration_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["main.py", "--pause", "1"])
+    with pytest.raises(nsml.NsmlError, match="--iteration"):
+        nsml.paused()
