@@ -5,6 +5,7 @@ import { repoRoot } from '../common/proto/load.js';
 import type { CoordinatorMessage__Output, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
 import { BlobCache } from './cache/blob-cache.js';
 import { createGrpcBlobSource, type BlobSource } from './cache/blob-source.js';
+import { DatasetCache } from './datasets/dataset-cache.js';
 import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
 import { Outbox } from './connection/outbox.js';
 import { DataLock } from './data-lock.js';
@@ -70,6 +71,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly connection: Connection;
   private readonly pumpTimer: NodeJS.Timeout;
   private readonly sampler: GpuSampler;
+  private readonly datasets: DatasetCache;
 
   constructor(
     private readonly o: CompiledAgentOptions,
@@ -80,8 +82,11 @@ class NodeAgent implements Agent, ConnectionHandler {
   ) {
     const logger = o.logger.child({ nodeId });
     this.sampler = new GpuSampler(probe, o.gpus);
+    const cache = new BlobCache(join(o.dataDir, 'blobs'), blobs);
+    this.datasets = DatasetCache.open({ dir: join(o.dataDir, 'datasets'), blobs: cache, budgetBytes: o.datasetCacheBytes, clock: o.clock, logger });
     this.runner = Runner.open(join(o.dataDir, 'sessions'), {
-      cache: new BlobCache(join(o.dataDir, 'blobs'), blobs),
+      cache,
+      datasets: this.datasets,
       python: o.python,
       sdkPath: o.sdkPath,
       supervisorPath: join(repoRoot(), 'agent', 'runner', 'supervisor.py'),
@@ -165,6 +170,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       tsMs: this.o.clock.now(),
       gpus: gpus ? attributeGpuProcesses(gpus, this.runner.ranks()) : [],
       running: this.outbox.liveListing(),
+      datasets: this.datasets.held(),
     };
   }
 

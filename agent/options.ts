@@ -58,6 +58,8 @@ export interface AgentOptions {
   joinToken?: string;
   /** Labels sent with the inventory. */
   labels?: Record<string, string>;
+  /** Size budget of the dataset cache in bytes (least recently used unused versions go first); default 100 GiB. */
+  datasetCacheBytes?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -84,6 +86,7 @@ export interface CompiledAgentOptions {
   finishedConfirmMs: number;
   joinToken: string;
   labels: Record<string, string>;
+  datasetCacheBytes: number;
   logger: Logger;
   clock: Clock;
 }
@@ -153,6 +156,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     finishedConfirmMs: duration('finishedConfirmMs', options.finishedConfirmMs, AGENT_KEEPALIVE.timeMs + AGENT_KEEPALIVE.timeoutMs + 5_000),
     joinToken: options.joinToken ?? '',
     labels: { ...(options.labels ?? {}) },
+    datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),
     logger: options.logger ?? createLogger({ component: 'agent' }),
     clock: options.clock ?? systemClock,
   };

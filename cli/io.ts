@@ -9,6 +9,8 @@ export interface CliIo {
   cwd: string;
   /** Aborted on Ctrl-C (SIGINT) or SIGTERM while a command runs. */
   signal: AbortSignal;
+  /** Whether stderr is a terminal (progress bars redraw in place); absent: not one. */
+  errIsTty?: boolean;
 }
 
 export function processIo(signal: AbortSignal): CliIo {
@@ -18,6 +20,7 @@ export function processIo(signal: AbortSignal): CliIo {
     env: process.env,
     cwd: process.cwd(),
     signal,
+    errIsTty: process.stderr.isTTY === true,
   };
 }
 

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   logs: { summary: "print a session's logs (-f to follow)", load: async () => (await import('./commands/logs.js')).logsCommand },
   stop: { summary: 'stop a session', load: async () => (await import('./commands/stop.js')).stopCommand },
   wait: { summary: 'wait until a session ends; exit 0 if it succeeded', load: async () => (await import('./commands/wait.js')).waitCommand },
+  dataset: { summary: 'push, list, pull, remove and share datasets', load: async () => (await import('./commands/dataset.js')).datasetCommand },
   node: { summary: 'list nodes, drain one', load: async () => (await import('./commands/node.js')).nodeCommand },
   up: { summary: 'start a coordinator and an agent on this machine', load: async () => (await import('./commands/up.js')).upCommand },
   down: { summary: 'stop what `nsml up` started', load: async () => (await import('./commands/up.js')).downCommand },

@@ -41,6 +41,10 @@ export const ErrorCodes = {
   DESTINATION_NOT_EMPTY: 'NSML_E_DESTINATION_NOT_EMPTY',
   /** No space left on a device while writing (ENOSPC, EDQUOT). */
   DISK_FULL: 'NSML_E_DISK_FULL',
+  /** The Python SDK cannot reach its agent's socket (NSML_AGENT_SOCKET) in time. */
+  AGENT_UNAVAILABLE: 'NSML_E_AGENT_UNAVAILABLE',
+  /** `nsml.infer` with no infer callback bound by `nsml.bind`. */
+  NOTHING_BOUND: 'NSML_E_NOTHING_BOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

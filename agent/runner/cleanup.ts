@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { unmountDatasets } from '../datasets/runner-hooks.js';
 import type { RankContext } from './rank-context.js';
 
 /**
@@ -8,6 +9,7 @@ import type { RankContext } from './rank-context.js';
  */
 export async function cleanup(ctx: RankContext): Promise<void> {
   await rm(ctx.dir.workspace, { recursive: true, force: true });
+  await unmountDatasets(ctx); // datasets hook: removes the mounts, releases the versions
 }
 
 /** Removes everything of a rank that the coordinator no longer needs. */

@@ -3,6 +3,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage, isNsmlError } from '../../common/errors.js';
 import { decodeManifest, type ManifestEntry } from '../../common/manifest.js';
 import type { BlobCache } from '../cache/blob-cache.js';
+import { mountDatasets } from '../datasets/runner-hooks.js';
 import type { RankContext } from './rank-context.js';
 
 /** How many files are fetched and linked at once. */
@@ -17,6 +18,7 @@ export async function materialize(ctx: RankContext): Promise<void> {
   const root = ctx.dir.workspace;
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
+  await mountDatasets(ctx); // datasets hook: pinned versions, read-only, at <rank folder>/datasets/NAME
   if (ctx.spec.workspace === '') return;
   const manifestPath = await ctx.deps.cache.ensure(ctx.spec.workspace);
   const manifest = decodeManifest(await readFile(manifestPath));

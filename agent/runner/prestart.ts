@@ -1,5 +1,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { datasetEnv } from '../datasets/dataset-env.js';
 import { insideWorkspace } from './materialize.js';
 import type { Launch, RankContext } from './rank-context.js';
 import { sessionEnv } from './session-env.js';
@@ -24,9 +25,12 @@ export async function prestart(ctx: RankContext): Promise<Launch> {
     );
   }
   await mkdir(dir.checkpoints, { recursive: true });
-  const env = sessionEnv(spec, { checkpointDir: dir.checkpoints, socket: dir.socket }, {
-    base: deps.baseEnv, sdkPath: deps.sdkPath, gpuDevice: (i) => deps.gpuDevice(i),
-  });
+  const env = {
+    ...sessionEnv(spec, { checkpointDir: dir.checkpoints, socket: dir.socket }, {
+      base: deps.baseEnv, sdkPath: deps.sdkPath, gpuDevice: (i) => deps.gpuDevice(i),
+    }),
+    ...datasetEnv(spec.datasets, dir.root), // datasets hook: NSML_DATASET_PATH, DATASET_PATH, HAS_DATASET, ...
+  };
   const argv = isPython ? [deps.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
   return { argv, cwd: dir.workspace, env };
 }

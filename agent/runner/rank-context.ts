@@ -1,12 +1,15 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { BlobCache } from '../cache/blob-cache.js';
+import type { DatasetCache } from '../datasets/dataset-cache.js';
 import type { RankSpec } from './rank-spec.js';
 import type { SessionDir } from './session-dir.js';
 
 /** What the lifecycle hooks need from the agent. */
 export interface RunnerDeps {
   cache: BlobCache;
+  /** Mounts the datasets a rank pins (agent/datasets); without it such a rank fails to start. */
+  datasets?: DatasetCache;
   /** Runs the supervisor and `.py` entries. */
   python: string;
   /** Put first on PYTHONPATH. */

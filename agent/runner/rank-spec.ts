@@ -2,6 +2,7 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { isBlobHash } from '../../common/hashing.js';
 import { parseSessionName, validateRelativePath } from '../../common/names.js';
 import type { StartSession__Output } from '../../common/proto/types.js';
+import { pinsFromStart, type DatasetPinSpec } from '../datasets/pins.js';
 
 /** One rank of one session epoch: what the agent runs and keys everything by. */
 export interface RankKey {
@@ -25,6 +26,8 @@ export interface RankSpec extends RankKey {
   masterPort: number;
   dataset: string;
   user: string;
+  /** Dataset versions to mount (agent/datasets); absent in rank.json files of older agents. */
+  datasets?: DatasetPinSpec[];
 }
 
 export function rankKeyString(k: RankKey): string {
@@ -78,6 +81,7 @@ export function rankSpecFromStart(m: StartSession__Output): RankSpec {
     masterPort: m.masterPort,
     dataset: m.dataset,
     user: m.user,
+    datasets: pinsFromStart(m.datasets),
   };
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { nsmlHome } from '../../common/config.js';
-import { validateDatasetName } from '../../common/names.js';
+import { formatDatasetRef, parseDatasetList } from '../../common/dataset-ref.js';
 import type { Session__Output, SubmitRequest } from '../../common/proto/types.js';
 import type { CoordinatorClient } from '../client.js';
 import { type Command, printUsage, withClient } from '../command.js';
@@ -25,7 +25,9 @@ lacks, submits a session running ENTRY, prints its name, then prints its logs un
 Exit status 0 only when the session succeeded.
 
 Options:
-  -d, --dataset NAME      mount dataset NAME (the session is USER/NAME/N; else USER/scratch/N)
+  -d, --dataset NAME[@V][,NAME2...]
+                          mount these datasets read-only (the latest version unless @V);
+                          the session is USER/NAME/N after the first (else USER/scratch/N)
   -g, --gpus N            GPUs in total (default 0: CPU only)
   --gpus-per-node N       GPUs per node when spanning nodes (default: the scheduler decides)
   -e, --entry FILE        the script to run (default main.py)
@@ -54,8 +56,10 @@ const FLAGS = {
 /** The SubmitRequest a command line asks for (workspace filled in later). */
 export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest {
   const timeMs = values.time === undefined ? 0 : parseDuration(values.time, '--time');
+  const datasets = values.dataset === undefined ? [] : parseDatasetList(values.dataset);
   return {
-    dataset: values.dataset === undefined ? '' : validateDatasetName(values.dataset),
+    dataset: datasets[0]?.name ?? '',
+    datasets: datasets.map(formatDatasetRef),
     gpus: intFlag(values.gpus, '--gpus', 0, 0, 4096),
     gpusPerNode: intFlag(values['gpus-per-node'], '--gpus-per-node', 0, 0, 1024),
     entry: values.entry ?? 'main.py',

@@ -1,10 +1,10 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
 import { sha256, sha256File } from '../../common/hashing.js';
 import { encodeManifest, type ManifestEntry } from '../../common/manifest.js';
 import { type HashCache, noHashCache, openHashCache } from './hash-cache.js';
-import { type WalkedFile, walkWorkspace } from './walk.js';
+import { type WalkOptions, type WalkedFile, walkWorkspace } from './walk.js';
 
 export interface PackOptions {
   /** The directory to pack. */
@@ -15,6 +15,8 @@ export interface PackOptions {
   hashConcurrency?: number;
   /** Reads a file's hash; default SHA-256 of its bytes. */
   hashFile?: (path: string) => Promise<{ hash: string; size: number }>;
+  /** How the tree is walked; default: as a workspace (ignore files, tool folders skipped). */
+  walk?: WalkOptions;
 }
 
 /** A workspace ready to upload: its manifest, and where each blob's bytes are. */
@@ -27,11 +29,13 @@ export interface PackedWorkspace {
   totalBytes: number;
   /** Files whose bytes were read (not found in the hash cache). */
   hashedFiles: number;
+  /** The files as walked (size, mtime, inode), to check later that none changed. */
+  files: WalkedFile[];
 }
 
 /** Walks, hashes (through the cache) and builds the manifest of a directory. */
 export async function packWorkspace(options: PackOptions): Promise<PackedWorkspace> {
-  const files = walkWorkspace(options.root);
+  const files = walkWorkspace(options.root, options.walk);
   const cache = options.cacheDir ? openHashCache(cacheFileFor(options.cacheDir, options.root)) : noHashCache;
   const hashFile = options.hashFile ?? sha256File;
   const hashes = new Array<string>(files.length);
@@ -44,7 +48,9 @@ export async function packWorkspace(options: PackOptions): Promise<PackedWorkspa
   });
   await forEachLimited(misses, options.hashConcurrency ?? 8, async (i) => {
     const file = files[i]!;
-    const { hash, size } = await hashFile(file.absPath);
+    const { hash, size } = await hashFile(file.absPath).catch((err: unknown) => {
+      throw new NsmlError(ErrorCodes.FILE_CHANGED, `cannot read ${file.path}: ${errorMessage(err)}; it changed or vanished while being read, run again once nothing writes to it`, { cause: err });
+    });
     hashes[i] = hash;
     sizes[i] = size;
     if (size === file.size) cache.remember(file, hash);
@@ -62,7 +68,7 @@ function assemble(root: string, files: WalkedFile[], hashes: string[], sizes: nu
     return { path: file.path, mode: file.mode, size, hash };
   });
   const totalBytes = entries.reduce((sum, e) => sum + e.size, 0);
-  return { root, entries, sources, manifest: encodeManifest(entries), totalBytes, hashedFiles };
+  return { root, entries, sources, manifest: encodeManifest(entries), totalBytes, hashedFiles, files };
 }
 
 /** Fails with NSML_E_ENTRY_NOT_FOUND unless `entry` is a packed file. */

@@ -82,9 +82,9 @@ function walkDir(frame: Frame, realRoot: string, files: WalkedFile[], rules: Rul
       // Decided before resolving, so an ignored link may point anywhere (or nowhere).
       if (matcher.ignores(rel, false) || matcher.ignores(rel, true)) continue;
       target = resolveLink(abs, rel, realRoot, rules);
-      stats = statSync(target, { bigint: true });
+      stats = statOf(target, rel, rules);
     } else if (dirent.isDirectory() || dirent.isFile()) {
-      stats = statSync(abs, { bigint: true });
+      stats = statOf(abs, rel, rules);
     } else {
       continue;
     }
@@ -102,6 +102,15 @@ function walkDir(frame: Frame, realRoot: string, files: WalkedFile[], rules: Rul
         throw new NsmlError(ErrorCodes.TOO_LARGE, `the ${rules.label} has more than ${MAX_MANIFEST_ENTRIES} files; ${rules.ignoreFiles.length > 0 ? 'exclude data and outputs with .nsmlignore' : 'split it'}`);
       }
     }
+  }
+}
+
+/** A file's stat; one that vanished since its folder was listed gets a clear error. */
+function statOf(path: string, rel: string, rules: Rules): BigIntStats {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (err) {
+    throw new NsmlError(ErrorCodes.FILE_CHANGED, `${rel} vanished while the ${rules.label} was being read (${errorMessage(err)}); run again once nothing writes to it`, { cause: err });
   }
 }
 

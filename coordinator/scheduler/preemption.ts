@@ -56,8 +56,11 @@ function nodeOption(round: Round, p: number, perNode: number, cpus: number, here
   let freeCpus = round.cap.cpusOn(p);
   if (free >= perNode && freeCpus >= cpus) return { p, cost: 0, gpus: 0, victims: [] };
   const bad = new Set(node.unusableGpus);
-  const candidates = here
-    .filter(ok)
+  const eligible = here.filter(ok);
+  let potential = free;
+  for (const r of eligible) potential += gpusOn(r, node.id, bad);
+  if (potential < perNode) return undefined;
+  const candidates = eligible
     .map((r) => ({ r, freed: gpusOn(r, node.id, bad), cost: lostWork(r, round.nowMs) }))
     .filter((c) => c.freed > 0 || c.r.cpus > 0)
     .sort((a, b) => a.cost / Math.max(1, a.freed) - b.cost / Math.max(1, b.freed) || a.r.priority - b.r.priority || b.r.startedAtMs - a.r.startedAtMs);

@@ -51,15 +51,20 @@ export function orderQueue(pending: PendingSession[], nowMs: number, rules: Orde
   const levels = rules.levelsGpuMs.length + 1;
   if (pending.length >= POSITION || priorities.length > 64 || users.size >= USERS || levels > 15) return orderByComparator(pending, nowMs, rules, standings, largestNode);
   const rankOf = new Map(priorities.map((p, i) => [p, i] as const));
+  const oneUser = new Set(users.values()).size <= 1;
+  const starvesBefore = nowMs - Math.min(rules.starvationMs, rules.gangStarvationMs);
   const keys = new Float64Array(pending.length);
+  let sorted = true;
   for (let i = 0; i < pending.length; i++) {
     const s = pending[i]!;
-    const starving = isStarving(s, nowMs, rules, largestNode);
-    const level = starving ? 0 : serviceLevel(s.attainedGpuMs ?? 0, rules.levelsGpuMs) + 1;
-    const user = starving ? 0 : (users.get(s.user) ?? 0);
-    keys[i] = ((rankOf.get(s.priority)! * 16 + level) * USERS + user) * POSITION + i;
+    const starving = queuedAt(s) <= starvesBefore && isStarving(s, nowMs, rules, largestNode);
+    const level = starving ? 0 : s.attainedGpuMs ? serviceLevel(s.attainedGpuMs, rules.levelsGpuMs) + 1 : 1;
+    const user = starving || oneUser ? 0 : (users.get(s.user) ?? 0);
+    const rank = priorities.length === 1 ? 0 : rankOf.get(s.priority)!;
+    keys[i] = ((rank * 16 + level) * USERS + user) * POSITION + i;
+    if (i > 0 && keys[i]! < keys[i - 1]!) sorted = false;
   }
-  keys.sort();
+  if (!sorted) keys.sort();
   const out = new Array<PendingSession>(pending.length);
   let run = -1;
   let runGroup = -1;

@@ -24,9 +24,12 @@ export function finishWaiting(round: Round, order: PendingSession[], ctx: Reason
   const explainer = new Explainer(round, ctx);
   const waiting = round.plan.waiting;
   const ids = round.plan.order!;
+  // Fair share can only be the reason when some user is over its share.
+  const slack = 1 + (ctx.fairShareSlack ?? 0);
+  const standings = ctx.standings && [...ctx.standings.values()].some((st) => st.ratio > slack) ? ctx.standings : undefined;
   for (const s of order) {
     ids.push(s.id);
-    const st = ctx.standings?.get(s.user);
+    const st = standings?.get(s.user);
     if (placed.size === 0 || !placed.has(s.id)) {
       const r = explainer.reason(s, st);
       waiting.push(r.blockedBy === undefined ? { sessionId: s.id, kind: r.kind, message: r.message } : { sessionId: s.id, kind: r.kind, message: r.message, blockedBy: r.blockedBy });

@@ -46,7 +46,7 @@ def run_script(code: str, cwd: Path, args: Optional[List[str]] = None, env: Opti
 @pytest.fixture(autouse=True)
 def _fresh_bindings():
     import nsml
-    from nsml import _checkpoint, _commands, _report
+    from nsml import _commands, _report
 
     nsml.bind()
     nsml.hparams.clear_all()

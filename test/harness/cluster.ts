@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,8 @@ export interface CliResult {
 export interface ClusterOptions {
   agents?: number;
   heartbeatTimeout?: string;
-  /** GPU indices each agent pretends to have, through a fake nvidia-smi; default none. */
-  fakeGpus?: number;
+  /** GPUs each agent offers (`--gpus 0..N-1` of a fake 8-GPU nvidia-smi); default none. */
+  gpusPerAgent?: number;
 }
 
 /**
@@ -31,6 +31,8 @@ export class TestCluster {
   address = '';
   private coordinator: ResultPromise | undefined;
   private readonly agents = new Map<string, ResultPromise>();
+  private gpuArgs: string[] = [];
+  private agentEnv: Record<string, string> = {};
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -43,6 +45,7 @@ export class TestCluster {
     }
     const cluster = new TestCluster(mkdtempSync(join(tmpdir(), 'nsml-e2e-')));
     try {
+      if (options.gpusPerAgent) cluster.useFakeGpus(options.gpusPerAgent);
       await cluster.startCoordinator(options.heartbeatTimeout ?? '3s');
       for (let i = 0; i < (options.agents ?? 2); i += 1) await cluster.startAgent(`node${i + 1}`);
       await cluster.waitFor(async () => (await cluster.nodes()).filter((n) => n.state === 'ready').length === (options.agents ?? 2), 'agents to register');
@@ -90,7 +93,8 @@ export class TestCluster {
   }
 
   async startAgent(name: string): Promise<void> {
-    const child = this.spawn(['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name], name);
+    const args = ['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name, ...this.gpuArgs];
+    const child = this.spawn(args, name, this.agentEnv);
     this.agents.set(name, child);
   }
 
@@ -125,10 +129,30 @@ export class TestCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(args: string[], label: string): ResultPromise {
+  /**
+   * Agents see an 8-GPU H100 node through the fake nvidia-smi of the GPU probe's tests (with no
+   * foreign processes) and offer the first `count` GPUs.
+   */
+  private useFakeGpus(count: number): void {
+    const fixtures = join(ROOT, 'agent', 'gpu', 'test-fixtures');
+    const xml = readFileSync(join(fixtures, 'h100-x8.xml'), 'utf8').replace(/<processes>[\s\S]*?<\/processes>/g, '<processes>\n\t\t</processes>');
+    const rows = (JSON.parse(readFileSync(join(fixtures, 'h100-x8.query-gpu.json'), 'utf8')) as Array<Record<string, string>>)
+      .map((row) => ({ ...row, 'utilization.gpu': '0', 'memory.used': '0' }));
+    const xmlPath = join(this.dir, 'fake-gpus.xml');
+    const scenario = join(this.dir, 'fake-smi.json');
+    const binary = join(this.dir, 'nvidia-smi');
+    writeFileSync(xmlPath, xml);
+    writeFileSync(scenario, JSON.stringify({ xml: { stdoutFile: xmlPath }, list: { stdoutFile: join(fixtures, 'h100-x8.list.txt') }, gpus: rows, computeApps: [] }));
+    writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" "${join(fixtures, 'fake-nvidia-smi.mjs')}" "${scenario}" "$@"\n`);
+    chmodSync(binary, 0o755);
+    this.agentEnv = { NSML_NVIDIA_SMI: binary };
+    this.gpuArgs = ['--gpus', Array.from({ length: count }, (_, i) => i).join(',')];
+  }
+
+  private spawn(args: string[], label: string, extraEnv: Record<string, string> = {}): ResultPromise {
     const child = execa(process.execPath, [NSML_BIN, ...args], {
       cwd: this.dir,
-      env: this.env(),
+      env: this.env(extraEnv),
       reject: false,
       stdout: ['pipe'],
       stderr: ['pipe'],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any, Callable, Dict, List, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Dict, Optional, TypeVar, Union, overload
 
 from . import _checkpoint, _report
 from ._errors import INVALID_ARGUMENT, NOT_FOUND, NsmlError

@@ -43,6 +43,8 @@ class Flusher:
         self.summary: Dict[str, Any] = {}
         self.failures = 0
         self.delivered = 0
+        #: Records taken from the buffer so far.
+        self.converted = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="nsml-flusher", daemon=True)
@@ -50,14 +52,22 @@ class Flusher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            # A backlog (a burst of reports) is worked off in slices, resting as long as each slice
-            # took, so the flusher never holds more than about half of the GIL against the loop.
-            while True:
-                started = time.monotonic()
-                self.flush(SLICE_S)
-                if not _report.buffer() or self._stop.is_set():
-                    break
-                self._stop.wait(max(0.001, time.monotonic() - started))
+            self._work_off_backlog()
+
+    def _work_off_backlog(self) -> None:
+        """Flushes in slices of at most ``SLICE_S``. While the script keeps reporting (a burst),
+        each slice is followed by a rest three times as long, so the flusher takes at most a
+        quarter of the GIL from the training loop; once the burst is over it drains at full speed."""
+        buffer = _report.buffer()
+        while True:
+            started = time.monotonic()
+            before = len(buffer) + self.converted
+            self.flush(SLICE_S)
+            if not buffer or self._stop.is_set():
+                return
+            reporting = len(buffer) + self.converted > before
+            rest = 3 * (time.monotonic() - started) if reporting else 0.0
+            self._stop.wait(max(0.0005, rest))
 
     def current_step(self) -> Any:
         """The step of the last record taken (0 before any)."""
@@ -129,6 +139,7 @@ class Flusher:
 
     def _wire(self, record: _report.Record, out: Deque[Dict[str, Any]]) -> None:
         self._count += 1
+        self.converted += 1
         # The metric keys come first, then the integer keys report() added (TS, STEP, SUMMARY).
         keys = tuple(record)
         names = self._names.get(keys)
