@@ -19,6 +19,8 @@ import { attributeGpuProcesses } from './gpu-owners.js';
 import type { RankPhase } from './runner/rank-runner.js';
 import { rankSpecFromStart } from './runner/rank-spec.js';
 import { Runner } from './runner/runner.js';
+import { SessionBridges } from './session-bridge/session-bridges.js';
+import { TelemetryOutbox } from './session-bridge/telemetry-outbox.js';
 
 export type { AgentOptions } from './options.js';
 export { runAgentUntilSignal } from './run-until-signal.js';
@@ -72,6 +74,8 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly pumpTimer: NodeJS.Timeout;
   private readonly sampler: GpuSampler;
   private readonly datasets: DatasetCache;
+  private readonly telemetry: TelemetryOutbox;
+  private readonly bridges: SessionBridges;
 
   constructor(
     private readonly o: CompiledAgentOptions,
@@ -84,6 +88,11 @@ class NodeAgent implements Agent, ConnectionHandler {
     this.sampler = new GpuSampler(probe, o.gpus);
     const cache = new BlobCache(join(o.dataDir, 'blobs'), blobs);
     this.datasets = DatasetCache.open({ dir: join(o.dataDir, 'datasets'), blobs: cache, budgetBytes: o.datasetCacheBytes, clock: o.clock, logger });
+    this.telemetry = new TelemetryOutbox({ logger });
+    this.bridges = new SessionBridges({
+      telemetry: this.telemetry, logger, rankPhase: (key) => this.runner.get(key)?.record.phase,
+      ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
+    });
     this.runner = Runner.open(join(o.dataDir, 'sessions'), {
       cache,
       datasets: this.datasets,
@@ -95,11 +104,13 @@ class NodeAgent implements Agent, ConnectionHandler {
       pollMs: Math.max(20, Math.min(o.logFlushMs * 2, 200)),
       logger,
       clock: o.clock,
+      rankServices: this.bridges,
     });
     this.outbox = new Outbox(this.runner, {
       maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs,
-      confirmMs: o.finishedConfirmMs, clock: o.clock, logger,
+      confirmMs: o.finishedConfirmMs, clock: o.clock, logger, holdEnd: (key) => this.telemetry.unsent(key),
     });
+    this.telemetry.onIdle = () => this.outbox.pump();
     this.runner.onChange((r) => {
       this.outbox.track(r);
       this.outbox.pump();
@@ -144,6 +155,7 @@ class NodeAgent implements Agent, ConnectionHandler {
 
   private async shutdown(): Promise<void> {
     await this.runner.detach();
+    await this.bridges.closeAll();
     this.outbox.close();
     this.probe.close();
     this.blobs.close();
@@ -160,6 +172,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   }
 
   registered(message: Registered__Output, link: StreamLink): void {
+    this.telemetry.registered(message.metricAcks, link);
     this.outbox.registered(message.logAcks, link);
   }
 
@@ -179,16 +192,20 @@ class NodeAgent implements Agent, ConnectionHandler {
       if (m.start) this.onStart(m.start);
       else if (m.stop) this.runner.stop(m.stop.session, m.stop.epoch, m.stop.graceMs, m.stop.reason || 'asked by the coordinator');
       else if (m.logAck) this.outbox.ack(m.logAck);
+      else if (m.command) this.bridges.deliver(m.command);
+      else if (m.metricAck) this.telemetry.ack(m.metricAck);
     } catch (err) {
       this.o.logger.error('cannot handle a coordinator message', { body: m.body, error: errorMessage(err) });
     }
   }
 
   drain(): void {
+    this.telemetry.drain();
     this.outbox.drain();
   }
 
   disconnected(): void {
+    this.telemetry.disconnected();
     this.outbox.disconnected();
   }
 

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { GpuProbe } from './gpu/types.js';
 import type { BlobSource } from './cache/blob-source.js';
+import type { CheckpointsFactory } from './session-bridge/rank-handler.js';
 
 /** What `startAgent` accepts. Every duration is in milliseconds. */
 export interface AgentOptions {
@@ -26,6 +27,8 @@ export interface AgentOptions {
   gpuProbe?: GpuProbe;
   /** Where blobs come from; default the coordinator's BlobService. */
   blobSource?: BlobSource;
+  /** Saves and loads the checkpoints of a rank's script; default none (the SDK's save/load are refused). */
+  checkpoints?: CheckpointsFactory;
   /** The Python that runs the supervisor and `.py` entries; default `python3`. */
   python?: string;
   /** Put first on PYTHONPATH so that `import nsml` works; default `<repo>/sdk-python/src`. */
@@ -73,6 +76,7 @@ export interface CompiledAgentOptions {
   nvidiaSmi: string | undefined;
   gpuProbe: GpuProbe | undefined;
   blobSource: BlobSource | undefined;
+  checkpoints: CheckpointsFactory | undefined;
   python: string;
   sdkPath: string;
   stopGraceMs: number;
@@ -143,6 +147,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     nvidiaSmi: options.nvidiaSmi,
     gpuProbe: options.gpuProbe,
     blobSource: options.blobSource,
+    checkpoints: options.checkpoints,
     python: options.python ?? 'python3',
     sdkPath: options.sdkPath ? (isAbsolute(options.sdkPath) ? options.sdkPath : resolve(options.sdkPath)) : join(repoRoot(), 'sdk-python', 'src'),
     stopGraceMs: duration('stopGraceMs', options.stopGraceMs, 10_000),

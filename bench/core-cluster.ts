@@ -53,23 +53,39 @@ export interface CliRun {
   ms: number;
 }
 
+export interface BenchClusterOptions {
+  /** Default 1. */
+  agents?: number;
+  /** Put first on the agents' PATH (where they find `python3`). */
+  agentPath?: string;
+  /** Past this, the cluster is closed and the process exits 1, so that a broken cluster never hangs a bench; default 300. */
+  limitS?: number;
+}
+
 export class BenchCluster {
   readonly home: string;
   address = '';
   private readonly children: ChildProcess[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(readonly dir: string) {
     this.home = join(dir, 'home');
   }
 
-  /** Starts the coordinator and `agents` agents and waits until every node is ready. */
-  static async start(agents = 1): Promise<BenchCluster> {
+  /** Starts the coordinator and the agents (node1, node2, ...) and waits until every node is ready. */
+  static async start(options: BenchClusterOptions = {}): Promise<BenchCluster> {
     if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    const agents = options.agents ?? 1;
     const cluster = new BenchCluster(mkdtempSync(join(tmpdir(), 'nsml-bench-core-')));
+    cluster.watchdog = setTimeout(() => {
+      console.error(`gave up after ${options.limitS ?? 300} s; NSML_BENCH_VERBOSE=1 shows the cluster's logs`);
+      void cluster.close().finally(() => process.exit(1));
+    }, (options.limitS ?? 300) * 1000);
     try {
       await cluster.startCoordinator();
+      const env = options.agentPath ? { PATH: `${options.agentPath}:${process.env.PATH ?? ''}` } : {};
       for (let i = 1; i <= agents; i++) {
-        cluster.spawnNsml(['agent', '--coordinator', cluster.address, '--data', join(cluster.dir, `node${i}`), '--name', `node${i}`, '--gpus', 'none']);
+        cluster.spawnNsml(['agent', '--coordinator', cluster.address, '--data', cluster.agentDir(`node${i}`), '--name', `node${i}`, '--gpus', 'none'], env);
       }
       const client = cluster.client();
       try {
@@ -86,6 +102,11 @@ export class BenchCluster {
 
   env(): NodeJS.ProcessEnv {
     return { ...process.env, NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: BENCH_USER, NSML_LOG_LEVEL: 'warn' };
+  }
+
+  /** The data folder of agent `node` (its session folders are under `sessions/`). */
+  agentDir(node: string): string {
+    return join(this.dir, node);
   }
 
   client(): CoordinatorClient {
@@ -108,6 +129,7 @@ export class BenchCluster {
 
   /** Stops the agents, then the coordinator; kills whatever still runs from the temp dir; removes it. */
   async close(): Promise<void> {
+    clearTimeout(this.watchdog);
     for (const child of [...this.children].reverse()) await stopChild(child);
     killLeftovers(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
@@ -122,8 +144,10 @@ export class BenchCluster {
     this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
   }
 
-  private spawnNsml(args: string[]): ChildProcess {
-    const child = spawn(process.execPath, [NSML_BIN, ...args], { cwd: this.dir, env: this.env(), stdio: ['ignore', 'ignore', process.env.NSML_BENCH_VERBOSE ? 'inherit' : 'ignore'] });
+  private spawnNsml(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    // NSML_BENCH_CPU_PROF=DIR: the coordinator and agents write V8 CPU profiles there when they exit.
+    const prof = process.env.NSML_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NSML_BENCH_CPU_PROF}`, `--cpu-prof-name=${args[0]}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...prof, NSML_BIN, ...args], { cwd: this.dir, env: { ...this.env(), ...env }, stdio: ['ignore', 'ignore', process.env.NSML_BENCH_VERBOSE ? 'inherit' : 'ignore'] });
     this.children.push(child);
     return child;
   }

@@ -7,12 +7,18 @@ import { loadProto } from '../common/proto/load.js';
 import type {
   AdminServiceClient,
   BlobServiceClient,
+  ControlRequest,
+  ControlResult__Output,
   DrainNodeRequest,
   HealthClient,
   ListSessionsRequest,
   LogsRequest,
   LogLine__Output,
+  MetricsRequest,
+  MetricsResponse__Output,
   Node__Output,
+  QueueEntry__Output,
+  QueueResponse__Output,
   Session__Output,
   SessionServiceClient,
   SubmitRequest,
@@ -101,6 +107,27 @@ export class CoordinatorClient {
   waitSession(name: string, timeoutMs: number, signal?: AbortSignal): Promise<Session__Output> {
     const bounded = Math.max(1, Math.min(60_000, Math.round(timeoutMs)));
     return this.call<Session__Output>((md, o, cb) => this.sessions.Wait({ name, timeoutMs: bounded }, md, o, cb), bounded + 10_000, signal);
+  }
+
+  /** The queue in the scheduling policy's order, each session with why it waits; `user` '' for everyone. */
+  queue(user = '', signal?: AbortSignal): Promise<QueueResponse__Output> {
+    return this.call<QueueResponse__Output>((md, o, cb) => this.sessions.Queue({ user }, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  /** Why one session waits (or its state when it does not). */
+  queueWhy(name: string, signal?: AbortSignal): Promise<QueueEntry__Output> {
+    return this.call<QueueEntry__Output>((md, o, cb) => this.sessions.QueueWhy({ name }, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  /** Sends an operator command and waits (up to `req.timeoutMs`, at most 600 s) for its result. */
+  control(req: ControlRequest, signal?: AbortSignal): Promise<ControlResult__Output> {
+    const waitMs = Math.min(600_000, Number(req.timeoutMs ?? 0) || 30_000);
+    return this.call<ControlResult__Output>((md, o, cb) => this.sessions.Control(req, md, o, cb), waitMs + 10_000, signal);
+  }
+
+  /** One page of a session's stored metrics (or the latest per key), with its timeline. */
+  metrics(req: MetricsRequest, signal?: AbortSignal): Promise<MetricsResponse__Output> {
+    return this.call<MetricsResponse__Output>((md, o, cb) => this.sessions.Metrics(req, md, o, cb), DEADLINES_MS.quick, signal);
   }
 
   /** Opens a Logs stream; the caller resumes from the last cursor when it breaks. */

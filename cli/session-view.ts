@@ -1,6 +1,7 @@
 import type { Session__Output } from '../common/proto/types.js';
 import { formatDuration } from './duration.js';
 import { formatAgo, formatTable, truncate } from './format.js';
+import { formatSummary } from './metric-format.js';
 
 export const SESSION_HEADERS = ['NAME', 'STATE', 'GPUS', 'NODES', 'CREATED', 'DURATION', 'REASON/MEMO'];
 
@@ -35,8 +36,15 @@ export function sessionRow(s: Session__Output, now: number): string[] {
   ];
 }
 
+/** The table of `nsml ps`; a SUMMARY column (the scripts' `summary=True` values) when a session has one. */
 export function formatSessionTable(sessions: Session__Output[], now: number): string {
-  return formatTable(SESSION_HEADERS, sessions.map((s) => sessionRow(s, now)));
+  if (!sessions.some((s) => Object.keys(s.summary ?? {}).length > 0)) return formatTable(SESSION_HEADERS, sessions.map((s) => sessionRow(s, now)));
+  const headers = [...SESSION_HEADERS.slice(0, -1), 'SUMMARY', SESSION_HEADERS[SESSION_HEADERS.length - 1]!];
+  const rows = sessions.map((s) => {
+    const row = sessionRow(s, now);
+    return [...row.slice(0, -1), formatSummary(s.summary) || '-', row[row.length - 1]!];
+  });
+  return formatTable(headers, rows);
 }
 
 /** One line for a session that has ended (or not): `alice/scratch/3 failed (exit 1): reason`. */

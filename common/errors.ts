@@ -45,6 +45,8 @@ export const ErrorCodes = {
   AGENT_UNAVAILABLE: 'NSML_E_AGENT_UNAVAILABLE',
   /** `nsml.infer` with no infer callback bound by `nsml.bind`. */
   NOTHING_BOUND: 'NSML_E_NOTHING_BOUND',
+  /** An operator command (`nsml control`) that the script refused or that raised. */
+  COMMAND_FAILED: 'NSML_E_COMMAND_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,5 +1,6 @@
 import type { AgentRegistry } from './agents/agent-registry.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import type { CommandQueue } from './commands/command-queue.js';
 import type { DatasetRegistry } from './datasets/dataset-registry.js';
 import type { Hub } from './hub.js';
 import type { CompiledCoordinatorOptions } from './options.js';
@@ -18,6 +19,8 @@ export interface CoordinatorContext {
   agents: AgentRegistry;
   lifecycle: Lifecycle;
   scheduler: SchedulerLoop;
+  /** Operator commands (`nsml control`): persisted, delivered down agent streams, answered. */
+  commands: CommandQueue;
   /** Aborted when the coordinator closes: long calls (Wait, Logs, Watch, agent streams) end. */
   closing: AbortSignal;
 }

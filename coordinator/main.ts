@@ -7,6 +7,8 @@ import { loadProto } from '../common/proto/load.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { HeartbeatMonitor } from './agents/heartbeat-monitor.js';
 import { FileBlobStore } from './blobs/blob-store.js';
+import { CheckpointRegistry } from './checkpoints/checkpoint-registry.js';
+import { CommandQueue } from './commands/command-queue.js';
 import type { CoordinatorContext } from './context.js';
 import { DatasetRegistry } from './datasets/dataset-registry.js';
 import { Hub } from './hub.js';
@@ -14,6 +16,7 @@ import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type Coordi
 import { adminService } from './services/admin-service.js';
 import { agentService } from './services/agent-service.js';
 import { blobService } from './services/blob-service.js';
+import { checkpointService } from './services/checkpoint-service.js';
 import { datasetService } from './services/dataset-service.js';
 import { HealthState, healthService } from './services/health-service.js';
 import { sessionService } from './services/session-service.js';
@@ -105,23 +108,27 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store, agents, hub, clock: o.clock, logger: o.logger, stopGraceMs: o.stopGraceMs,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs, requestSchedule: () => scheduler?.request(),
   });
-  scheduler = new SchedulerLoop({ store, agents, lifecycle, decide: o.decide, clock: o.clock, logger: o.logger, intervalMs: o.scheduleIntervalMs });
+  scheduler = new SchedulerLoop({
+    store, agents, lifecycle, decide: o.decide, clock: o.clock, logger: o.logger, intervalMs: o.scheduleIntervalMs, usageHalfLifeMs: o.usageHalfLifeMs,
+  });
   const monitor = new HeartbeatMonitor({
     store, agents, lifecycle, clock: o.clock, logger: o.logger, timeoutMs: o.heartbeatTimeoutMs,
     tickMs: Math.max(50, Math.min(o.heartbeatIntervalMs, o.heartbeatTimeoutMs / 4)), startedAtMs,
   });
+  const commands = new CommandQueue({ store, agents, hub, clock: o.clock, logger: o.logger });
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   let port: number;
   try {
     const blobs = await FileBlobStore.open(join(o.dataDir, 'blobs'));
     const datasets = new DatasetRegistry({ store, blobs, clock: o.clock });
-    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, closing: closing.signal };
+    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, closing: closing.signal };
     const proto = loadProto();
     server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
     server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));
     server.addService(proto.nsml.v1.BlobService.service, blobService(blobs));
     server.addService(proto.nsml.v1.AdminService.service, adminService(ctx));
     server.addService(proto.nsml.v1.DatasetService.service, datasetService(datasets));
+    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock })));
     server.addService(proto.grpc.health.v1.Health.service, healthService(health));
     port = await bind(server, o);
   } catch (err) {
@@ -133,7 +140,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const infoPath = writeInfoFile(o.dataDir, address);
   scheduler.start();
   monitor.start();
-  o.logger.info('coordinator listening', { address, dataDir: o.dataDir });
+  commands.start();
+  o.logger.info('coordinator listening', { address, dataDir: o.dataDir, policy: o.policy });
 
   let state: CoordinatorState = 'serving';
   let closed: Promise<void> | undefined;
@@ -143,6 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     closing.abort();
     scheduler!.close();
     monitor.close();
+    commands.close();
   };
   const finish = () => {
     try {

@@ -3,8 +3,12 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_PORT } from '../common/config.js';
 import { ErrorCodes, NsmlError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
-import { decideFirstFit } from './scheduler/first-fit.js';
+import { policies } from './scheduler/index.js';
 import type { Decide } from './scheduler/types.js';
+import { DEFAULT_USAGE_HALF_LIFE_MS } from './sessions/usage-ledger.js';
+
+/** Policies a coordinator may run (`nsml coordinator --policy`); sjf-oracle needs true run times, so only the simulator has it. */
+export const COORDINATOR_POLICIES: readonly string[] = ['default', 'backfill', 'first-fit', 'fifo'];
 
 /** How to run a coordinator. Every duration is in milliseconds. */
 export interface CoordinatorOptions {
@@ -24,8 +28,12 @@ export interface CoordinatorOptions {
   scheduleIntervalMs?: number;
   /** When set, agents must present this token in `register`. */
   joinToken?: string;
-  /** The scheduling policy; default first fit. */
+  /** The scheduling policy by name (COORDINATOR_POLICIES); default `default`. */
+  policy?: string;
+  /** A scheduling policy function; overrides `policy` (tests, tuned policies). */
   decide?: Decide;
+  /** Half-life of the decayed GPU usage behind fair share; default 7 days. */
+  usageHalfLifeMs?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -39,7 +47,10 @@ export interface CompiledCoordinatorOptions {
   stopGraceMs: number;
   scheduleIntervalMs: number;
   joinToken: string | undefined;
+  /** The policy's name as `nsml queue` shows it ('custom' for a `decide` function). */
+  policy: string;
   decide: Decide;
+  usageHalfLifeMs: number;
   logger: Logger;
   clock: Clock;
 }
@@ -89,8 +100,19 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
     stopGraceMs: nonNegative('stopGraceMs', options.stopGraceMs, 10000),
     scheduleIntervalMs: positive('scheduleIntervalMs', options.scheduleIntervalMs, 1000),
     joinToken: options.joinToken,
-    decide: options.decide ?? decideFirstFit,
+    ...compilePolicy(options),
+    usageHalfLifeMs: positive('usageHalfLifeMs', options.usageHalfLifeMs, DEFAULT_USAGE_HALF_LIFE_MS),
     logger: options.logger ?? createLogger({ component: 'coordinator' }),
     clock: options.clock ?? systemClock,
   };
+}
+
+function compilePolicy(options: CoordinatorOptions): { policy: string; decide: Decide } {
+  if (options.decide) return { policy: options.policy ?? 'custom', decide: options.decide };
+  const policy = options.policy ?? 'default';
+  const decide = COORDINATOR_POLICIES.includes(policy) ? policies[policy] : undefined;
+  if (!decide) {
+    throw new NsmlError(ErrorCodes.CONFIG, `unknown scheduling policy ${JSON.stringify(policy)}; use one of ${COORDINATOR_POLICIES.join(', ')}`);
+  }
+  return { policy, decide };
 }

@@ -17,6 +17,11 @@ export interface OutboxOptions {
    * end lost with its stream is told again at the next registration.
    */
   confirmMs: number;
+  /**
+   * True while a rank (by its key) has metrics or command results not yet on the stream: its end
+   * waits for them, so that a session that reads as finished has them stored.
+   */
+  holdEnd?: (key: string) => boolean;
   maxBatchLines?: number;
   maxBatchBytes?: number;
   clock: Clock;
@@ -165,7 +170,7 @@ export class Outbox {
       const { session, epoch, rank } = t.rank.spec;
       this.blocked = !link.send({ logBatch: { session, epoch, rank, lines: lines.map((l) => ({ ...l, rank })) } });
     }
-    if (final && t.told !== 'final' && !this.blocked && t.shipper.drained(true)) this.tell(t, link, 'final');
+    if (final && t.told !== 'final' && !this.blocked && t.shipper.drained(true) && !this.options.holdEnd?.(t.rank.key)) this.tell(t, link, 'final');
   }
 
   private tell(t: Tracked, link: StreamLink, what: Exclude<Told, 'none'>): void {
@@ -194,7 +199,7 @@ export class Outbox {
     const phase: RankPhase = rec.phase;
     if (phase === 'starting' || phase === 'running') return { ...base, state: phase };
     if (phase === 'failed_to_start') return { ...base, state: 'starting' };
-    if (forRegister && this.fullyAcked(t)) return { ...base, state: 'exited', exitCode: rec.end?.exitCode ?? -1 };
+    if (forRegister && this.fullyAcked(t) && !this.options.holdEnd?.(t.rank.key)) return { ...base, state: 'exited', exitCode: rec.end?.exitCode ?? -1 };
     return { ...base, state: 'running' };
   }
 

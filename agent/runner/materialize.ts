@@ -20,16 +20,26 @@ export async function materialize(ctx: RankContext): Promise<void> {
   await mkdir(root, { recursive: true });
   await mountDatasets(ctx); // datasets hook: pinned versions, read-only, at <rank folder>/datasets/NAME
   if (ctx.spec.workspace === '') return;
-  const manifestPath = await ctx.deps.cache.ensure(ctx.spec.workspace);
+  await placeManifest(ctx.deps.cache, ctx.spec.workspace, root, ctx.signal);
+}
+
+/**
+ * Fills the existing folder `root` with the files of manifest blob `manifestHash`: fetches what
+ * the blob cache lacks, then hard-links each file from the cache (read-only, keeping the read and
+ * execute bits). Used for workspaces and for checkpoints an agent loads. Returns the manifest's entries.
+ */
+export async function placeManifest(cache: BlobCache, manifestHash: string, root: string, signal: AbortSignal): Promise<ManifestEntry[]> {
+  const manifestPath = await cache.ensure(manifestHash);
   const manifest = decodeManifest(await readFile(manifestPath));
   const queue = [...manifest.entries];
   const worker = async () => {
     for (let e = queue.shift(); e; e = queue.shift()) {
-      if (ctx.signal.aborted) throw new NsmlError(ErrorCodes.SPAWN_FAILED, 'stopped while the workspace was being prepared');
-      await placeEntry(ctx.deps.cache, root, e);
+      if (signal.aborted) throw new NsmlError(ErrorCodes.SPAWN_FAILED, 'stopped while the files were being prepared');
+      await placeEntry(cache, root, e);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
+  return manifest.entries;
 }
 
 /** The absolute path of `rel` inside `root`; throws when it would leave it. */

@@ -24,6 +24,16 @@ export interface RunnerDeps {
   pollMs: number;
   logger: Logger;
   clock: Clock;
+  /** Services that live as long as a rank's process (the SDK bridge); none when absent. */
+  rankServices?: RankServices;
+}
+
+/** Per-rank services that live as long as its process, e.g. the SDK bridge (agent/session-bridge). */
+export interface RankServices {
+  /** Before the process starts, and when a running rank is re-adopted. A rejection fails the start. */
+  open(spec: RankSpec, dir: SessionDir): Promise<void>;
+  /** Once the rank ended, before its end is recorded. Never rejects. */
+  close(spec: RankSpec, dir: SessionDir): Promise<void>;
 }
 
 /** One rank as it goes through materialize → prestart → start → exited → cleanup. */

@@ -144,6 +144,7 @@ export class RankRunner {
       await materialize(ctx);
       const launch = await prestart(ctx);
       if (this.stopCtl.signal.aborted) throw new Error('stopped');
+      await this.deps.rankServices?.open(this.spec, this.dir);
       const supervisor = await start(ctx, launch);
       this.update({ phase: 'running', startedMs: this.deps.clock.now(), supervisor });
       if (this.current.stop) this.applyStop(this.current.stop.graceMs);
@@ -167,6 +168,9 @@ export class RankRunner {
       return;
     }
     if (this.current.phase !== 'running') this.update({ phase: 'running', startedMs: this.current.startedMs ?? this.deps.clock.now(), supervisor });
+    await this.deps.rankServices?.open(this.spec, this.dir).catch((err: unknown) => {
+      this.deps.logger.warn('cannot reopen the services of a re-adopted rank', { session: this.spec.session, rank: this.spec.rank, error: errorMessage(err) });
+    });
     const stop = this.current.stop;
     if (stop) this.applyStop(Math.max(0, stop.requestedMs + stop.graceMs - this.deps.clock.now()));
     await this.watch();
@@ -194,6 +198,7 @@ export class RankRunner {
     } catch (err) {
       this.deps.logger.warn('cannot remove a finished workspace', { session: this.spec.session, error: errorMessage(err) });
     }
+    await this.deps.rankServices?.close(this.spec, this.dir);
     this.update({ phase, end: end.exitCode === null && end.signal === null && phase === 'exited' ? lostEnd(end.endedMs) : end });
   }
 

@@ -16,7 +16,8 @@ export async function start(ctx: RankContext, launch: Launch): Promise<ProcessId
   const { dir, deps } = ctx;
   dir.writeJson('launch.json', launch);
   let exited: { code: number | undefined; error: string } | undefined;
-  const child = execa(deps.python, [deps.supervisorPath, dir.root], {
+  // -S: the supervisor uses only the standard library; skipping `site` saves its start-up time.
+  const child = execa(deps.python, ['-S', deps.supervisorPath, dir.root], {
     cwd: dir.root,
     detached: true,
     cleanup: false,

@@ -9,7 +9,7 @@ import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
 
 const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
-                        [--join-token TOKEN]
+                        [--join-token TOKEN] [--policy NAME]
        nsml coordinator install-service [--output DIR] [--user USER] [the options above]
 
 Runs a coordinator in the foreground until SIGTERM or Ctrl-C, then closes it gracefully.
@@ -20,6 +20,9 @@ Options:
   --data DIR                  state and blobs (default $NSML_HOME/coordinator)
   --heartbeat-timeout DUR     a node silent this long is down, e.g. 15s (default 15s)
   --join-token TOKEN          agents must present it (default: $NSML_JOIN_TOKEN, else none)
+  --policy NAME               scheduling policy: default (priorities, fair share, least attained
+                              service, backfill for a starving head, preemption), backfill,
+                              first-fit or fifo (default: default)
 
 install-service writes nsml-coordinator.service (and nsml-coordinator.env holding the join
 token, mode 600) for systemd:
@@ -34,6 +37,7 @@ const RUN_FLAGS = {
   data: { type: 'string' },
   'heartbeat-timeout': { type: 'string' },
   'join-token': { type: 'string' },
+  policy: { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -52,6 +56,7 @@ export const coordinatorCommand: Command = {
       port: intFlag(values.port, '--port', DEFAULT_PORT, 0, 65535),
       heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
       joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+      policy: values.policy,
     });
     io.err(`nsml coordinator listening on ${coordinator.address}; Ctrl-C to stop\n`);
     await untilAborted(io.signal);
@@ -91,5 +96,6 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
     parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout');
     args.push('--heartbeat-timeout', values['heartbeat-timeout']);
   }
+  if (values.policy !== undefined) args.push('--policy', values.policy);
   return args;
 }

@@ -20,7 +20,7 @@ export interface PushRequest {
   /** undefined: a new dataset is public, an existing one keeps its setting. */
   private?: boolean;
   readers: string[];
-  /** Put streams at once; default 4. */
+  /** Put streams at once; default 8. */
   lanes?: number;
   /** Seams for tests and benchmarks: bytes as they are read for sending, and a step before the final check. */
   observe?: { sent?(bytes: number): void; beforeCheck?(): void | Promise<void> };
@@ -89,7 +89,7 @@ export async function pushDataset(client: CoordinatorClient, datasets: DatasetCl
       const progress = sent ? { add: (b: number, f?: number) => (shown.add(b, f), sent(b)), done: () => shown.done() } : shown;
       try {
         sentBytes = await uploadInLanes(client.blobs, todo, {
-          lanes: req.lanes ?? 4, progress, signal: io.signal, metadata: client.metadata(), target: client.address,
+          lanes: req.lanes ?? 8, progress, signal: io.signal, metadata: client.metadata(), target: client.address,
         });
       } finally {
         progress.done();

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +22,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function nsml(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function pgrep(pattern: string): boolean {
+  return spawnSync('pgrep', ['-f', pattern]).status === 0;
+}
+
+async function nsml(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'nsml.js'), ...args], {
+      cwd,
       env: { ...process.env, NSML_HOME: home, NSML_USER: 'alice', NSML_COORDINATOR: '', NSML_LOG_LEVEL: 'warn' },
       timeout: 60_000,
     });
@@ -67,8 +72,24 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
     const nodes = JSON.parse((await nsml(['node', 'ls', '--json'])).stdout) as Array<{ state: string }>;
     expect(nodes.map((n) => n.state)).toEqual(['ready']);
 
+    // A session still running when `down` comes is stopped first, leaving no process behind.
+    const marker = `forever_${process.pid}_${Date.now()}`;
+    const ws = mkdtempSync(join(tmpdir(), 'nsml-up-ws-'));
+    writeFileSync(join(ws, `${marker}.py`), 'import time\nprint("up", flush=True)\nwhile True:\n    time.sleep(0.1)\n');
+    const run = await nsml(['run', '--detach', '--json', '-e', `${marker}.py`], ws);
+    expect(run.code, run.stderr).toBe(0);
+    const { name } = JSON.parse(run.stdout) as { name: string };
+    for (let i = 0; i < 100; i += 1) {
+      const ps = JSON.parse((await nsml(['ps', '--json'])).stdout) as Array<{ name: string; state: string }>;
+      if (ps.find((x) => x.name === name)?.state === 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(pgrep(marker)).toBe(true);
+
     const down = await nsml(['down']);
-    expect(down.stdout).toBe('stopped the agent and the coordinator\n');
+    expect(down.stdout).toBe(`stopped 1 session(s): ${name}\nstopped the agent and the coordinator\n`);
+    expect(pgrep(marker)).toBe(false);
+    rmSync(ws, { recursive: true, force: true });
     expect(pids.some((p) => isNsmlProcess(p))).toBe(false);
     const after = await nsml(['status']);
     expect(after.code).toBe(1);

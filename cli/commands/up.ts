@@ -5,6 +5,7 @@ import { intFlag, parseFlags } from '../flags.js';
 import { type CliIo, printJson } from '../io.js';
 import { embeddedStatus, isServing, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
 import { type LocalPaths, localPaths } from '../local/paths.js';
+import { stopActiveSessions } from '../local/stop-sessions.js';
 import { isNsmlProcess, readPid, removeFile, spawnDetached, stopProcess, writePid } from '../local/processes.js';
 
 const UP_USAGE = `Usage: nsml up [--port P] [--foreground]
@@ -19,9 +20,13 @@ Options:
   --foreground    run both in this terminal until Ctrl-C instead of in the background
 `;
 
-const DOWN_USAGE = `Usage: nsml down
+const DOWN_USAGE = `Usage: nsml down [--keep-sessions]
 
-Stops the coordinator and the agent that \`nsml up\` started (SIGTERM, then SIGKILL after 10s).
+Stops the sessions that still run, then the coordinator and the agent that \`nsml up\` started
+(SIGTERM, then SIGKILL after 10s).
+
+Options:
+  --keep-sessions  leave running sessions alone; the next \`nsml up\` re-adopts them
 `;
 
 const STATUS_USAGE = `Usage: nsml status [--json]
@@ -94,8 +99,15 @@ async function startAgent(paths: LocalPaths, address: string, io: CliIo): Promis
 export const downCommand: Command = {
   usage: DOWN_USAGE,
   async run(argv, io) {
-    if (!parseFlags(argv, {}, 'down')) return printUsage(io, DOWN_USAGE);
+    const parsed = parseFlags(argv, { 'keep-sessions': { type: 'boolean' } } as const, 'down');
+    if (!parsed) return printUsage(io, DOWN_USAGE);
     const paths = localPaths(io.env);
+    const address = readUpState(paths)?.address;
+    if (!parsed.values['keep-sessions'] && address && (await isServing(address, io.env))) {
+      const { stopped, failed } = await stopActiveSessions(address, io.env, STOP_GRACE_MS + 5_000);
+      if (stopped.length > 0) io.out(`stopped ${stopped.length} session(s): ${stopped.join(', ')}\n`);
+      for (const f of failed) io.err(`nsml: could not stop ${f.name}: ${f.error}\n`);
+    }
     const agent = await stopProcess(readPid(paths.agentPid), STOP_GRACE_MS);
     const coordinator = await stopProcess(readPid(paths.coordinatorPid), STOP_GRACE_MS);
     removeFile(paths.agentPid);

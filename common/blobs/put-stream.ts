@@ -15,20 +15,28 @@ export function targetOf(client: grpc.Client, target?: string): string {
   return target ?? client.getChannel().getTarget();
 }
 
-function writeChunk(call: grpc.ClientWritableStream<BlobChunk>, chunk: BlobChunk, failed: () => unknown): Promise<void> {
+/**
+ * Writes one chunk; when the stream is full, waits for it to drain, or for the call to end
+ * (the server failed or went away: then no 'drain' ever comes).
+ */
+function writeChunk(call: grpc.ClientWritableStream<BlobChunk>, chunk: BlobChunk, failed: () => unknown, finished: Promise<void>): Promise<void> {
   const ok = call.write(chunk);
   if (ok) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      call.off('error', onError);
-      resolve();
-    };
-    const onError = (err: unknown) => {
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
       call.off('drain', onDrain);
-      reject(failed() ?? err);
+      call.off('error', onError);
+      if (err === undefined) resolve();
+      else reject(err);
     };
+    const onDrain = () => settle();
+    const onError = (err: unknown) => settle(failed() ?? err);
     call.once('drain', onDrain);
     call.once('error', onError);
+    void finished.then(() => settle(failed() ?? new NsmlError(ErrorCodes.INTERNAL, 'the upload stream ended before all of it was sent')));
   });
 }
 
@@ -56,7 +64,7 @@ export async function putBlobs(
       let at = offset;
       for await (const data of source.read(offset)) {
         if (outcome) break;
-        await writeChunk(call, { hash: source.hash, size: source.size, offset: at, data }, failed);
+        await writeChunk(call, { hash: source.hash, size: source.size, offset: at, data }, failed, finished);
         at += data.length;
         sent += data.length;
       }
@@ -65,7 +73,7 @@ export async function putBlobs(
         throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `blob ${source.hash} yielded ${at} bytes but was declared as ${source.size}; the file changed after it was hashed, try again`);
       }
       // A blob with nothing left to send (empty, or fully received earlier) still needs one chunk to complete.
-      if (offset === source.size) await writeChunk(call, { hash: source.hash, size: source.size, offset, data: Buffer.alloc(0) }, failed);
+      if (offset === source.size) await writeChunk(call, { hash: source.hash, size: source.size, offset, data: Buffer.alloc(0) }, failed, finished);
     }
   } catch (err) {
     call.cancel();

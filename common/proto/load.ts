@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as AdminProto } from './generated/admin.js';
 import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
 import type { ProtoGrpcType as BlobProto } from './generated/blob.js';
+import type { ProtoGrpcType as CheckpointProto } from './generated/checkpoint.js';
 import type { ProtoGrpcType as DatasetProto } from './generated/dataset.js';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
 import type { ProtoGrpcType as SessionProto } from './generated/session.js';
@@ -30,7 +31,7 @@ export function repoRoot(): string {
   }
 }
 
-export type NsmlProto = SessionProto & AgentProto & BlobProto & AdminProto & HealthProto & DatasetProto;
+export type NsmlProto = SessionProto & AgentProto & BlobProto & AdminProto & HealthProto & DatasetProto & CheckpointProto;
 
 let cached: NsmlProto | undefined;
 
@@ -38,7 +39,7 @@ let cached: NsmlProto | undefined;
 export function loadProto(): NsmlProto {
   if (cached) return cached;
   const protoDir = join(repoRoot(), 'proto');
-  const files = ['nsml/v1/session.proto', 'nsml/v1/agent.proto', 'nsml/v1/blob.proto', 'nsml/v1/admin.proto', 'nsml/v1/dataset.proto', 'grpc/health/v1/health.proto'];
+  const files = ['nsml/v1/session.proto', 'nsml/v1/agent.proto', 'nsml/v1/blob.proto', 'nsml/v1/admin.proto', 'nsml/v1/dataset.proto', 'nsml/v1/checkpoint.proto', 'grpc/health/v1/health.proto'];
   const definition = protoLoader.loadSync(files, { ...LOADER_OPTIONS, includeDirs: [protoDir] });
   cached = grpc.loadPackageDefinition(definition) as unknown as NsmlProto;
   return cached;

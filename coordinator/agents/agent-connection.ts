@@ -6,6 +6,7 @@ import type { AgentMessage__Output, CoordinatorMessage, NodeInventory__Output } 
 import type { Register__Output } from '../../common/proto/generated/nsml/v1/Register.js';
 import type { CoordinatorContext } from '../context.js';
 import { heldDatasets } from '../datasets/held-datasets.js';
+import { ingestMetricBatch } from '../metrics/metric-ingest.js';
 import type { AgentLink } from './agent-registry.js';
 import { ingestLogBatch } from './log-ingest.js';
 
@@ -90,6 +91,13 @@ export class AgentConnection implements AgentLink {
       } else if (m.body === 'logBatch' && m.logBatch) {
         const seq = ingestLogBatch(this.ctx.store, this.ctx.hub, this.nodeId, m.logBatch);
         this.send({ logAck: { session: m.logBatch.session, rank: m.logBatch.rank, seq } });
+      } else if (m.body === 'metricBatch' && m.metricBatch) {
+        const out = ingestMetricBatch(this.ctx.store, this.nodeId, m.metricBatch);
+        if (out.last) this.ctx.commands.observeSteps(out.last);
+        this.send({ metricAck: out.ack });
+      } else if (m.body === 'commandResult' && m.commandResult) {
+        const ack = this.ctx.commands.onResult(this.nodeId, m.commandResult);
+        if (ack) this.send({ metricAck: ack });
       } else if (m.body === 'register') {
         throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, 'register may be sent only once per stream; reconnect to register again');
       }
@@ -117,9 +125,11 @@ export class AgentConnection implements AgentLink {
     this.ctx.agents.attach(this, now);
     this.ctx.store.upsertNode(r.nodeId, { ...EMPTY_INVENTORY, ...(r.inventory ?? {}) }, now);
     const logAcks = this.ctx.store.logAcksForNode(r.nodeId, now - ACK_WINDOW_MS);
-    this.send({ registered: { nodeId: r.nodeId, heartbeatIntervalMs, logAcks } });
+    const metricAcks = this.ctx.store.metrics.acksForNode(r.nodeId, now - ACK_WINDOW_MS);
+    this.send({ registered: { nodeId: r.nodeId, heartbeatIntervalMs, logAcks, metricAcks } });
     logger.info('agent registered', { nodeId: r.nodeId, running: r.running.length, gpus: r.inventory?.gpus.length ?? 0 });
     this.ctx.lifecycle.reconcile(r.nodeId, r.running);
+    this.ctx.commands.agentRegistered(r.nodeId);
     this.ctx.scheduler.request();
   }
 }

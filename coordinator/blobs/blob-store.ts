@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, fsync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { CHUNK_BYTES, isBlobHash } from '../../common/hashing.js';
 import { KeyedLock } from './keyed-lock.js';
+
+const fsyncAsync = promisify(fsync);
 
 /** The largest blob the store accepts. */
 export const MAX_BLOB_BYTES = 1024 ** 4;
@@ -53,12 +56,17 @@ function checkChunk(c: ChunkIn): void {
 /** Blobs as files under `dir`: complete ones in sha256/ab/HASH, partial ones in partial/HASH. */
 export class FileBlobStore implements BlobStore {
   private readonly lock = new KeyedLock();
+  /** Final-name folders known to exist. */
+  private readonly dirs = new Set<string>();
+  private temps = 0;
 
   constructor(private readonly dir: string) {}
 
   static async open(dir: string): Promise<FileBlobStore> {
     await mkdir(join(dir, 'sha256'), { recursive: true });
     await mkdir(join(dir, 'partial'), { recursive: true });
+    // Temp files of whole-blob writes cut short by a crash.
+    for (const name of await readdir(join(dir, 'partial'))) if (name.endsWith('.whole')) await rm(join(dir, 'partial', name), { force: true });
     return new FileBlobStore(dir);
   }
 
@@ -106,6 +114,7 @@ export class FileBlobStore implements BlobStore {
       await rm(path, { force: true });
       throw new NsmlError(ErrorCodes.BLOB_CORRUPT, `blob ${c.hash}: ${have} bytes were received before but the blob is declared as ${c.size}; the partial upload was discarded, upload again`);
     }
+    if (have === 0 && c.offset === 0 && c.data.length === c.size) return this.writeWhole(c);
     const fh = await open(path, have === 0 && c.offset === 0 ? 'w' : 'r+');
     try {
       if (c.data.length > 0) await fh.write(c.data, 0, c.data.length, c.offset);
@@ -119,16 +128,49 @@ export class FileBlobStore implements BlobStore {
     return { complete: true };
   }
 
+  /**
+   * A blob that arrives whole in one chunk (most files of a dataset): verified in memory, written
+   * to a temp file with plain system calls (page cache, microseconds), fsynced on the thread
+   * pool, then renamed; no partial file and no re-read.
+   */
+  private async writeWhole(c: ChunkIn): Promise<{ complete: true }> {
+    const got = createHash('sha256').update(c.data).digest('hex');
+    if (got !== c.hash) {
+      throw new NsmlError(ErrorCodes.BLOB_CORRUPT, `blob ${c.hash}: the bytes received hash to ${got}; the upload was discarded, check the file did not change while uploading and try again`);
+    }
+    const tmp = `${this.partialPath(c.hash)}.${process.pid}.${++this.temps}.whole`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, c.data, 0, c.data.length, 0);
+      await fsyncAsync(fd);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+    await this.place(c.hash, tmp);
+    return { complete: true };
+  }
+
+  /** Renames a verified, fsynced file to the blob's final name. */
+  private async place(hash: string, file: string): Promise<void> {
+    const dir = join(this.dir, 'sha256', hash.slice(0, 2));
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    renameSync(file, this.finalPath(hash));
+    await syncDir(dir);
+  }
+
   private async promote(hash: string, partial: string): Promise<void> {
     const got = await hashFile(partial);
     if (got !== hash) {
       await rm(partial, { force: true });
       throw new NsmlError(ErrorCodes.BLOB_CORRUPT, `blob ${hash}: the bytes received hash to ${got}; the upload was discarded, check the file did not change while uploading and try again`);
     }
-    const dest = this.finalPath(hash);
-    await mkdir(join(this.dir, 'sha256', hash.slice(0, 2)), { recursive: true });
-    await rename(partial, dest);
-    await syncDir(join(this.dir, 'sha256', hash.slice(0, 2)));
+    await this.place(hash, partial);
   }
 
   openRead(hash: string, offset: number): Readable {
@@ -152,11 +194,11 @@ async function hashFile(path: string): Promise<string> {
 
 async function syncDir(dir: string): Promise<void> {
   try {
-    const fh = await open(dir, 'r');
+    const fd = openSync(dir, 'r');
     try {
-      await fh.sync();
+      await fsyncAsync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   } catch {
     // Some file systems cannot fsync a directory; the rename itself is atomic.

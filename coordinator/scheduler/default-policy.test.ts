@@ -80,6 +80,18 @@ describe('default policy: preemption', () => {
     expect(reasonOf(plan, 'vip')?.kind).toBe('resources');
   });
 
+  it('keeps holding the nodes of a victim that is still stopping, in the rounds after the preemption', () => {
+    const s = snapshot({
+      nodes: nodes(2, 1),
+      running: [run('victim', { n0: [0] }, { stopping: true }), run('busy', { n1: [0] }, { priority: 5 })],
+      pending: [fresh('vip', 1, { priority: 1 }), fresh('small', 1)],
+    });
+    const plan = decideDefault(s, NOW);
+    expect(plan.preemptions).toEqual([]);
+    expect(plan.reservations).toContainEqual({ sessionId: 'vip', nodeIds: ['n0'], preempting: true });
+    expect(reasonOf(plan, 'vip')!.message).toMatch(/checkpointing and stopping to make room for it on n0/);
+  });
+
   it('a starving session takes back what was queued after it, not what was queued before', () => {
     const s = snapshot({
       nodes: nodes(2, 1),

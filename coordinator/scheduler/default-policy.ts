@@ -159,11 +159,14 @@ function markHard(round: Round, nodeIds: string[], hard: Uint8Array): void {
 interface VictimClasses {
   lowestPriority: number;
   byPriority: Map<number, { maxLevel: number; overShare: boolean }>;
+  /** Some session is already stopping (a preemption of an earlier round): its nodes are held for the session it makes room for. */
+  stopping: boolean;
 }
 
 function victimClasses(o: CompiledDefaultPolicyOptions, running: RunningSession[], nowMs: number, stand: Map<string, Standing>): VictimClasses {
-  const out: VictimClasses = { lowestPriority: Infinity, byPriority: new Map() };
+  const out: VictimClasses = { lowestPriority: Infinity, byPriority: new Map(), stopping: false };
   for (const r of running) {
+    out.stopping ||= r.stopping === true;
     if (r.preemptible === false || r.stopping) continue;
     out.lowestPriority = Math.min(out.lowestPriority, r.priority);
     if (shielded(o, r, nowMs) || nowMs - r.startedAtMs < o.minRunMs || nowMs - (r.lastCheckpointAtMs ?? r.startedAtMs) > o.maxLossMs) continue;
@@ -177,7 +180,7 @@ function victimClasses(o: CompiledDefaultPolicyOptions, running: RunningSession[
 
 /** A cheap pre-check, so that victims are looked for only where some could be eligible. */
 function mayPreempt(o: CompiledDefaultPolicyOptions, s: PendingSession, v: VictimClasses, nowMs: number, stand: Map<string, Standing>, largest: number): boolean {
-  if (v.lowestPriority < s.priority) return true;
+  if (v.stopping || v.lowestPriority < s.priority) return true;
   if (isStarving(s, nowMs, o, largest)) return v.lowestPriority <= s.priority;
   const c = v.byPriority.get(s.priority);
   if (!c) return false;

@@ -6,9 +6,12 @@ import { datasetRefsOf, submitPinned } from '../datasets/submit-pins.js';
 import { checkSubmit } from '../sessions/submit-check.js';
 import type { SessionRow } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
+import { controlHandlers } from './control-handlers.js';
 import { findSession } from './find-session.js';
 import { callerOf, unary } from './grpc-util.js';
 import { streamLogs } from './logs-stream.js';
+import { metricsHandlers } from './metrics-handlers.js';
+import { queueHandlers } from './queue-handlers.js';
 import { toSessionProto } from './session-proto.js';
 
 export const MAX_WAIT_MS = 60_000;
@@ -18,6 +21,7 @@ const MAX_LIST_LIMIT = 10_000;
 function proto(ctx: CoordinatorContext, s: SessionRow, withEvents = false): Session {
   const out = toSessionProto(s, s.epoch > 0 ? ctx.store.assignments(s.name, s.epoch) : [], withEvents ? ctx.store.events(s.name) : undefined);
   out.datasets = ctx.store.datasets.pinsOf(s.name).map((p) => `${p.name}@${p.version}`);
+  out.summary = ctx.store.metrics.summaryOf(s.name);
   return out;
 }
 
@@ -90,5 +94,8 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
         ctx.options.logger.debug('logs stream ended with an error', { error: String(err) });
       });
     },
+    ...queueHandlers(ctx),
+    ...controlHandlers(ctx),
+    ...metricsHandlers(ctx),
   };
 }

@@ -1,5 +1,8 @@
 import type { Plan } from '../scheduler/types.js';
 import type { Store } from '../store/types.js';
+import type { Effects } from './effects.js';
+import { markPreempted, preemptionStaleness } from './preempt.js';
+import type { SessionOps } from './session-ops.js';
 
 /** The range MASTER_PORT is taken from, one port per active session. */
 export const MASTER_PORT_BASE = 29500;
@@ -7,46 +10,61 @@ export const MASTER_PORT_COUNT = 1000;
 
 export interface AppliedPlan {
   placed: string[];
+  /** Victims asked to save and stop. */
+  preempted: string[];
   rejected: Array<{ sessionId: string; why: string }>;
 }
 
 /**
- * Applies a plan in one transaction: each placement is checked against the store as it is now
- * (session still queued, node known and up, GPU free and present) and the stale ones are
- * skipped. A placed session gets a new epoch, its assignments and a MASTER_PORT. Wait reasons
- * become the sessions' `reason`.
+ * Applies a plan inside the caller's transaction. Each placement is checked against the store
+ * as it is now (session still queued, node known and up, GPU free and present) and the stale
+ * ones are skipped; a placed session gets a new epoch, its assignments, its placement time and
+ * a MASTER_PORT. Each preemption marks its victim and asks its ranks to save and stop within
+ * `stopGraceMs` (messages collected in `fx`). Wait reasons become the sessions' `reason`.
  */
-export function applyPlan(store: Store, plan: Plan, nowMs: number): AppliedPlan {
-  return store.transaction(() => {
-    const out: AppliedPlan = { placed: [], rejected: [] };
-    const taken = new Set(store.activeAssignments().flatMap((a) => a.gpuIndices.map((g) => `${a.nodeId}:${g}`)));
-    const ports = new Set(store.sessionsInStates(['scheduled', 'starting', 'running']).map((s) => s.masterPort));
-    for (const p of plan.placements) {
-      const why = staleness(store, p, taken);
-      if (why) {
-        out.rejected.push({ sessionId: p.sessionId, why });
-        continue;
-      }
-      const s = store.getSession(p.sessionId)!;
-      const epoch = s.epoch + 1;
-      const masterPort = freePort(ports);
-      store.insertAssignments(p.assignments.map((a) => ({
-        session: s.name, epoch, nodeId: a.nodeId, rank: a.rank, gpuIndices: a.gpuIndices,
-        state: 'pending', exitCode: undefined, signal: '', message: '',
-      })));
-      const where = p.assignments.map((a) => `${a.nodeId}${a.gpuIndices.length ? ` (GPU ${a.gpuIndices.join(',')})` : ''}`).join(', ');
-      const reason = `placed on ${where}`;
-      store.updateSession(s.name, { state: 'scheduled', reason, epoch, masterPort });
-      store.addEvent(s.name, nowMs, 'scheduled', reason);
-      for (const a of p.assignments) for (const g of a.gpuIndices) taken.add(`${a.nodeId}:${g}`);
-      out.placed.push(s.name);
+export function applyPlan(ops: SessionOps, fx: Effects, plan: Plan, nowMs: number, stopGraceMs: number): AppliedPlan {
+  const store = ops.store;
+  const out: AppliedPlan = { placed: [], preempted: [], rejected: [] };
+  const taken = new Set(store.activeAssignments().flatMap((a) => a.gpuIndices.map((g) => `${a.nodeId}:${g}`)));
+  const ports = new Set(store.sessionsInStates(['scheduled', 'starting', 'running']).map((s) => s.masterPort));
+  for (const p of plan.placements) {
+    const why = staleness(store, p, taken);
+    if (why) {
+      out.rejected.push({ sessionId: p.sessionId, why });
+      continue;
     }
-    for (const w of plan.waiting) {
-      const s = store.getSession(w.sessionId);
-      if (s && s.state === 'queued' && s.reason !== w.message) store.updateSession(s.name, { reason: w.message });
+    place(store, p, nowMs, freePort(ports));
+    for (const a of p.assignments) for (const g of a.gpuIndices) taken.add(`${a.nodeId}:${g}`);
+    fx.changed.add(p.sessionId);
+    out.placed.push(p.sessionId);
+  }
+  for (const p of plan.preemptions) {
+    const why = preemptionStaleness(ops, p);
+    if (why) {
+      out.rejected.push({ sessionId: p.sessionId, why });
+      continue;
     }
-    return out;
-  });
+    markPreempted(ops, fx, store.getSession(p.sessionId)!, p.forSessionId, nowMs, stopGraceMs);
+    out.preempted.push(p.sessionId);
+  }
+  for (const w of plan.waiting) {
+    const s = store.getSession(w.sessionId);
+    if (s && s.state === 'queued' && s.reason !== w.message) store.updateSession(s.name, { reason: w.message });
+  }
+  return out;
+}
+
+function place(store: Store, p: Plan['placements'][number], nowMs: number, masterPort: number): void {
+  const s = store.getSession(p.sessionId)!;
+  const epoch = s.epoch + 1;
+  store.insertAssignments(p.assignments.map((a) => ({
+    session: s.name, epoch, nodeId: a.nodeId, rank: a.rank, gpuIndices: a.gpuIndices,
+    state: 'pending', exitCode: undefined, signal: '', message: '',
+  })));
+  const where = p.assignments.map((a) => `${a.nodeId}${a.gpuIndices.length ? ` (GPU ${a.gpuIndices.join(',')})` : ''}`).join(', ');
+  const reason = `placed on ${where}`;
+  store.updateSession(s.name, { state: 'scheduled', reason, epoch, masterPort, placedMs: nowMs });
+  store.addEvent(s.name, nowMs, 'scheduled', reason);
 }
 
 function staleness(store: Store, p: Plan['placements'][number], taken: Set<string>): string | undefined {

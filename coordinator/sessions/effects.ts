@@ -13,7 +13,8 @@ export class Effects {
     this.messages.push([nodeId, message]);
   }
 
-  stop(nodeId: string, session: string, epoch: number, graceMs: number, reason: string): void {
-    this.send(nodeId, { stop: { session, epoch, graceMs, reason } });
+  /** `checkpoint`: ask the script to save (its bound save) before SIGTERM, as a preemption does. */
+  stop(nodeId: string, session: string, epoch: number, graceMs: number, reason: string, checkpoint = false): void {
+    this.send(nodeId, { stop: { session, epoch, graceMs, reason, checkpoint } });
   }
 }

@@ -22,6 +22,16 @@ describe('gangOutcome', () => {
     expect(gangOutcome({ state: state as never, stopRequestedMs }, ranks(...rs))?.state).toBe(expected);
   });
 
+  it.each<[string, R[], string | undefined]>([
+    ['one rank still saving → stays', [['exited', -1], ['running']], undefined],
+    ['all exited after the stop → preempted', [['exited', -1], ['exited', 0]], 'preempted'],
+    ['a rank that failed while stopping → still preempted', [['exited', 1], ['exited', -1]], 'preempted'],
+  ])('preemption: %s', (_what, rs, expected) => {
+    const out = gangOutcome({ state: 'running', stopRequestedMs: 5, preemptedFor: 'bob/scratch/1' }, ranks(...rs));
+    expect(out?.state).toBe(expected);
+    if (out) expect(out.reason).toBe('preempted for bob/scratch/1');
+  });
+
   it('asks the other ranks to stop when one fails', () => {
     expect(gangOutcome({ state: 'running', stopRequestedMs: 0 }, ranks(['exited', 2], ['running']))).toMatchObject({
       state: 'failed', exitCode: 2, stopOthers: true, reason: 'rank 0 exited with code 2',

@@ -27,7 +27,7 @@ export function describeRankEnd(r: RankView): string {
  * rules of proto/agent-stream.md in one place.
  */
 export function gangOutcome(
-  session: Pick<SessionRow, 'state' | 'stopRequestedMs'>,
+  session: Pick<SessionRow, 'state' | 'stopRequestedMs'> & Partial<Pick<SessionRow, 'preemptedFor'>>,
   ranks: readonly RankView[],
 ): GangOutcome | undefined {
   if (isTerminal(session.state) || session.state === 'queued' || ranks.length === 0) return undefined;
@@ -35,6 +35,7 @@ export function gangOutcome(
   const failed = ranks.find(rankFailed);
   if (session.stopRequestedMs > 0) {
     if (!allExited) return undefined;
+    if (session.preemptedFor) return { state: 'preempted', reason: `preempted for ${session.preemptedFor}` };
     return { state: 'stopped', reason: 'stopped on request', ...(failed?.exitCode !== undefined ? { exitCode: failed.exitCode } : {}) };
   }
   if (failed) {

@@ -6,6 +6,8 @@ import type { AgentRegistry } from '../agents/agent-registry.js';
 import type { Hub } from '../hub.js';
 import type { NewSession, SessionRow, Store } from '../store/types.js';
 import { ACTIVE_STATES, isTerminal } from '../store/types.js';
+import type { Plan } from '../scheduler/types.js';
+import { type AppliedPlan, applyPlan } from './apply-plan.js';
 import { Effects } from './effects.js';
 import { reconcileNode } from './reconcile.js';
 import { SessionOps } from './session-ops.js';
@@ -63,13 +65,15 @@ export class Lifecycle {
     return row;
   }
 
-  /** Sends `start` to the ranks of freshly placed sessions. */
-  sendStarts(names: string[]): void {
-    this.change((fx) => {
-      for (const name of names) {
-        const s = this.deps.store.getSession(name);
-        if (s) this.ops.startPending(fx, s);
-      }
+  /**
+   * Applies a scheduling plan in one transaction: placements (and their `start`), preemptions
+   * (victims asked to save and stop within the stop grace period), wait reasons.
+   */
+  applyPlan(plan: Plan, nowMs: number): AppliedPlan {
+    return this.change((fx) => {
+      const out = applyPlan(this.ops, fx, plan, nowMs, this.deps.stopGraceMs);
+      for (const name of out.placed) this.ops.startPending(fx, this.deps.store.getSession(name)!);
+      return out;
     });
   }
 
@@ -119,7 +123,8 @@ export class Lifecycle {
         return this.deps.store.getSession(name)!;
       }
       const now = this.deps.clock.now();
-      this.deps.store.updateSession(name, { stopRequestedMs: now, stopGraceMs: graceMs, reason: `stopping: asked by ${user}` });
+      // A stop asked during a preemption wins: the session ends `stopped` and is not requeued.
+      this.deps.store.updateSession(name, { stopRequestedMs: now, stopGraceMs: graceMs, preemptedFor: '', reason: `stopping: asked by ${user}` });
       this.deps.store.addEvent(name, now, s.state, `stop requested by ${user}`);
       fx.changed.add(name);
       const ranks = this.deps.store.assignments(name, s.epoch);

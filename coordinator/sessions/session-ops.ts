@@ -6,6 +6,14 @@ import type { AssignmentRow, SessionPatch, SessionRow, SessionState, Store } fro
 import { isTerminal } from '../store/types.js';
 import type { Effects } from './effects.js';
 import { gangOutcome } from './gang-state.js';
+import { resumeEnv } from './resume.js';
+
+export interface StopRanksOptions {
+  /** Leave the rank on this node alone (its node is gone). */
+  exceptNode?: string;
+  /** Ask the script to save before SIGTERM (preemption). */
+  checkpoint?: boolean;
+}
 
 /**
  * The primitives of session state changes. Each is meant to run inside a store transaction,
@@ -41,17 +49,42 @@ export class SessionOps {
     const ranks = this.store.assignments(name, s.epoch);
     const out = gangOutcome(s, ranks);
     if (!out) return;
+    if (out.state === 'preempted') {
+      this.requeue(fx, s, out.reason);
+      return;
+    }
     this.transition(fx, s, out.state, out.reason, out.exitCode);
     if (out.stopOthers) this.stopRanks(fx, s, ranks, 0, `another rank ended: ${out.reason}`);
   }
 
-  /** Sends stop to every rank that was started and has not exited, except on `exceptNode`. */
-  stopRanks(fx: Effects, s: SessionRow, ranks: AssignmentRow[], graceMs: number, reason: string, exceptNode?: string): void {
+  /**
+   * Every rank of a preempted session has exited: its run ends `preempted` (an event), and the
+   * session goes back to the queue under the same name. The GPU time of the run counts as
+   * attained service; the next placement gets a new epoch and resumes from the last checkpoint.
+   */
+  requeue(fx: Effects, s: SessionRow, reason: string): void {
+    const now = this.clock.now();
+    const runStart = s.placedMs || s.startedMs || now;
+    const why = `requeued after it was ${reason}`;
+    const patch: SessionPatch = {
+      state: 'queued', reason: why, queuedMs: now, placedMs: 0, preemptedFor: '', stopRequestedMs: 0, stopGraceMs: 0,
+      attainedGpuMs: s.attainedGpuMs + s.gpus * Math.max(0, now - runStart), preemptions: s.preemptions + 1,
+    };
+    this.store.addEvent(s.name, now, 'preempted', reason);
+    this.store.updateSession(s.name, patch);
+    this.store.addEvent(s.name, now, 'queued', why);
+    Object.assign(s, patch);
+    fx.changed.add(s.name);
+    fx.reschedule = true;
+  }
+
+  /** Sends stop to every rank that was started and has not exited (one per node). */
+  stopRanks(fx: Effects, s: SessionRow, ranks: AssignmentRow[], graceMs: number, reason: string, options: StopRanksOptions = {}): void {
     const sent = new Set<string>();
     for (const r of ranks) {
-      if (r.state === 'exited' || r.state === 'pending' || r.nodeId === exceptNode || sent.has(r.nodeId)) continue;
+      if (r.state === 'exited' || r.state === 'pending' || r.nodeId === options.exceptNode || sent.has(r.nodeId)) continue;
       sent.add(r.nodeId);
-      fx.stop(r.nodeId, s.name, s.epoch, graceMs, reason);
+      fx.stop(r.nodeId, s.name, s.epoch, graceMs, reason, options.checkpoint ?? false);
     }
   }
 
@@ -65,7 +98,7 @@ export class SessionOps {
     }
     const ranks = this.store.assignments(s.name, s.epoch);
     this.transition(fx, s, 'lost', reason);
-    this.stopRanks(fx, s, ranks, graceMs, `the gang lost a rank: ${reason}`, rank.nodeId);
+    this.stopRanks(fx, s, ranks, graceMs, `the gang lost a rank: ${reason}`, { exceptNode: rank.nodeId });
   }
 
   /** Sends `start` for every rank of `s` not yet started whose agent is connected. */
@@ -75,7 +108,7 @@ export class SessionOps {
     const master = this.masterAddr(ranks[0]?.nodeId);
     for (const r of ranks) {
       if (r.state !== 'pending' || !this.agents.isConnected(r.nodeId)) continue;
-      fx.send(r.nodeId, { start: { ...startMessage(s, r, ranks.length, master), datasets: this.store.datasets.pinsOf(s.name) } });
+      fx.send(r.nodeId, { start: this.start(s, r, ranks.length, master) });
       this.store.updateRank(s.name, s.epoch, r.rank, { state: 'sent' });
     }
     this.settle(fx, s.name);
@@ -84,9 +117,16 @@ export class SessionOps {
   /** Sends `start` again for one rank (the agent does not have it). */
   resendStart(fx: Effects, s: SessionRow, r: AssignmentRow): void {
     const ranks = this.store.assignments(s.name, s.epoch);
-    const start = startMessage(s, r, ranks.length, this.masterAddr(ranks[0]?.nodeId));
-    fx.send(r.nodeId, { start: { ...start, datasets: this.store.datasets.pinsOf(s.name) } });
+    fx.send(r.nodeId, { start: this.start(s, r, ranks.length, this.masterAddr(ranks[0]?.nodeId)) });
     if (r.state === 'pending') this.store.updateRank(s.name, s.epoch, r.rank, { state: 'sent' });
+  }
+
+  /** The `start` of one rank: a session that was preempted resumes from its newest checkpoint. */
+  private start(s: SessionRow, r: AssignmentRow, worldSize: number, master: string): StartSession {
+    const msg = startMessage(s, r, worldSize, master);
+    const resume = resumeEnv(this.store, s);
+    if (Object.keys(resume).length > 0) msg.env = { ...msg.env, ...resume };
+    return { ...msg, datasets: this.store.datasets.pinsOf(s.name) };
   }
 
   private masterAddr(nodeId: string | undefined): string {

@@ -1,6 +1,9 @@
+import { SCRATCH } from '../../common/names.js';
 import type { GpuInfo__Output } from '../../common/proto/types.js';
 import type { NodeView, PendingSession, RunningSession, Snapshot } from '../scheduler/types.js';
 import type { AssignmentRow, NodeRow, SessionRow, Store } from '../store/types.js';
+import { ACTIVE_STATES } from '../store/types.js';
+import { type DurationEstimate, createEstimator } from './duration-estimator.js';
 
 /** A GPU the scheduler must not use: unhealthy, or running a process that no session owns. */
 export function gpuUnusable(g: GpuInfo__Output): boolean {
@@ -20,24 +23,35 @@ export function nodeView(node: NodeRow, schedulable: boolean, gpus: GpuInfo__Out
   };
 }
 
-export function pendingView(s: SessionRow): PendingSession {
+/** A queued session as the scheduler sees it. */
+export function pendingView(s: SessionRow, estimate?: DurationEstimate): PendingSession {
   const p: PendingSession = {
     id: s.name, user: s.user, gpus: s.gpus, gpusPerNode: s.gpusPerNode, cpus: s.cpus > 0 ? s.cpus : 1,
-    memoryMib: s.memoryMib, priority: s.priority, submittedAtMs: s.createdMs,
+    memoryMib: s.memoryMib, priority: s.priority, submittedAtMs: s.createdMs, queuedAtMs: s.queuedMs || s.createdMs,
   };
-  if (s.timeLimitS > 0) p.expectedDurationMs = s.timeLimitS * 1000;
-  if (s.dataset !== 'scratch') p.datasets = [s.dataset];
+  if (s.attainedGpuMs > 0) p.attainedGpuMs = s.attainedGpuMs;
+  if (estimate) {
+    p.expectedDurationMs = estimate.ms;
+    p.expectedDurationSource = estimate.source;
+  }
+  if (s.dataset !== SCRATCH) p.datasets = [s.dataset];
   return p;
 }
 
-function runningView(s: SessionRow, assignments: AssignmentRow[]): RunningSession {
+/** A session that holds a placement; `checkpointAtMs` counts only when it falls in the current run. */
+export function runningView(s: SessionRow, assignments: AssignmentRow[], estimate?: DurationEstimate, checkpointAtMs?: number): RunningSession {
+  const startedAtMs = s.placedMs || s.startedMs || s.createdMs;
   const r: RunningSession = {
     id: s.name, user: s.user, gpus: s.gpus, cpus: s.cpus > 0 ? s.cpus : 1, memoryMib: s.memoryMib, priority: s.priority,
-    startedAtMs: s.startedMs || s.createdMs,
+    startedAtMs,
     assignments: assignments.map((a) => ({ nodeId: a.nodeId, gpuIndices: a.gpuIndices, rank: a.rank })),
     stopping: s.stopRequestedMs > 0,
+    submittedAtMs: s.createdMs,
+    queuedAtMs: s.queuedMs || s.createdMs,
   };
-  if (s.timeLimitS > 0) r.expectedDurationMs = s.timeLimitS * 1000;
+  if (s.attainedGpuMs > 0) r.attainedGpuMs = s.attainedGpuMs;
+  if (estimate) r.expectedDurationMs = estimate.ms;
+  if (checkpointAtMs !== undefined && checkpointAtMs >= startedAtMs) r.lastCheckpointAtMs = checkpointAtMs;
   return r;
 }
 
@@ -59,22 +73,32 @@ export interface SnapshotSources {
   latestGpus(nodeId: string): GpuInfo__Output[] | undefined;
   /** Dataset versions (NAME@V) the node holds, for locality; absent: unknown. */
   latestDatasets?(nodeId: string): string[];
+  /** Decayed GPU-seconds per user (UsageLedger); absent: no fair-share history. */
+  usageByUser?: Record<string, number>;
 }
 
-/** Builds the scheduler's view from the store: nodes that are not down, the queue, and what runs. */
+/**
+ * Builds the scheduler's view from the store: nodes that are not down, the queue (with its
+ * priorities, queue times, attained service and run-time estimates), what runs (with its run
+ * start, last checkpoint and whether it is stopping), and the users' decayed usage.
+ */
 export function buildSnapshot(src: SnapshotSources): Snapshot {
   const nodes = src.store.listNodes()
     .filter((n) => n.state !== 'down')
     .map((n) => withHeld(nodeView(n, !n.draining && src.isConnected(n.id), src.latestGpus(n.id)), src.latestDatasets?.(n.id)));
+  const estimate = createEstimator(src.store);
   const pins = src.store.datasets.pinsInStates(['queued']);
-  const pending = src.store.sessionsInStates(['queued']).map((s) => withPins(pendingView(s), pins.get(s.name)));
+  const pending = src.store.sessionsInStates(['queued']).map((s) => withPins(pendingView(s, estimate(s)), pins.get(s.name)));
   const byName = new Map<string, AssignmentRow[]>();
   for (const a of src.store.activeAssignments()) {
     const list = byName.get(a.session) ?? [];
     list.push(a);
     byName.set(a.session, list);
   }
-  const running = src.store.sessionsInStates(['scheduled', 'starting', 'running'])
-    .map((s) => runningView(s, byName.get(s.name) ?? []));
-  return { nodes, pending, running };
+  const checkpointed = src.store.checkpoints.lastCheckpointTimes(ACTIVE_STATES);
+  const running = src.store.sessionsInStates(ACTIVE_STATES)
+    .map((s) => runningView(s, byName.get(s.name) ?? [], estimate(s), checkpointed.get(s.name)));
+  const snapshot: Snapshot = { nodes, pending, running };
+  if (src.usageByUser) snapshot.usageByUser = src.usageByUser;
+  return snapshot;
 }

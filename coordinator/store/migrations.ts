@@ -130,6 +130,116 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX session_datasets_version ON session_datasets (name, version);
   `,
+  // Scheduling (coordinator/sessions): when a session last entered the queue, when its current
+  // run was placed, GPU time of its earlier runs, an in-progress preemption, and each user's
+  // decayed GPU usage for fair share.
+  `
+  ALTER TABLE sessions ADD COLUMN queued_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN placed_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN attained_gpu_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN preempted_for TEXT NOT NULL DEFAULT '';
+  ALTER TABLE sessions ADD COLUMN preemptions INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX sessions_history ON sessions (user, dataset, entry, state, ended_ms);
+  CREATE TABLE user_usage (
+    user TEXT PRIMARY KEY,
+    gpu_seconds REAL NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+  `,
+  // Checkpoints (coordinator/checkpoints/checkpoint-table.ts): one row per SESSION/NAME (a new
+  // save of a name replaces its row), and on the session the time of its latest checkpoint.
+  `
+  CREATE TABLE checkpoints (
+    session TEXT NOT NULL,
+    name TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    manifest TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    summary_json TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (session, name)
+  );
+  CREATE INDEX checkpoints_session_time ON checkpoints (session, created_ms);
+  ALTER TABLE sessions ADD COLUMN last_checkpoint_ms INTEGER NOT NULL DEFAULT 0;
+  `,
+  // Metrics and the command queue (coordinator/metrics, coordinator/commands): metric points
+  // (value NULL = NaN), the metric timeline's events, per-rank stored seq and drop counts, each
+  // session's summary values, and operator commands with their per-rank delivery.
+  `
+  CREATE TABLE metrics (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    session TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    step REAL NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    summary INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX metrics_session_cursor ON metrics (session, cursor);
+  CREATE INDEX metrics_session_key ON metrics (session, key, cursor);
+  CREATE TABLE metric_events (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    session TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    step REAL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    old_json TEXT NOT NULL,
+    source_session TEXT NOT NULL
+  );
+  CREATE INDEX metric_events_session ON metric_events (session, cursor);
+  CREATE TABLE metric_marks (
+    session TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session, epoch, rank)
+  );
+  CREATE TABLE session_summary (
+    session TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    step REAL NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    PRIMARY KEY (session, key)
+  );
+  CREATE TABLE commands (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    session TEXT NOT NULL,
+    user TEXT NOT NULL,
+    name TEXT NOT NULL,
+    args_json TEXT NOT NULL,
+    at_step REAL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    delivered_ms INTEGER NOT NULL DEFAULT 0,
+    finished_ms INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX commands_state ON commands (state, seq);
+  CREATE INDEX commands_session ON commands (session, seq);
+  CREATE TABLE command_targets (
+    command TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    node_id TEXT NOT NULL DEFAULT '',
+    delivered_ms INTEGER NOT NULL DEFAULT 0,
+    finished_ms INTEGER NOT NULL DEFAULT 0,
+    step REAL,
+    result_json TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (command, rank)
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

@@ -12,7 +12,8 @@ interface SessionRecord {
   gpus: number; gpus_per_node: number; cpus: number; memory_mib: number; entry: string; args_json: string;
   env_json: string; memo: string; workspace: string; priority: number; time_limit_s: number; created_ms: number;
   started_ms: number; ended_ms: number; exit_code: number | null; epoch: number; master_port: number;
-  stop_requested_ms: number; stop_grace_ms: number;
+  stop_requested_ms: number; stop_grace_ms: number; queued_ms: number; placed_ms: number; attained_gpu_ms: number;
+  preempted_for: string; preemptions: number;
 }
 
 interface AssignmentRecord {
@@ -28,6 +29,8 @@ function toSession(r: SessionRecord): SessionRow {
     memo: r.memo, workspace: r.workspace, priority: r.priority, timeLimitS: r.time_limit_s, createdMs: r.created_ms,
     startedMs: r.started_ms, endedMs: r.ended_ms, exitCode: r.exit_code ?? undefined, epoch: r.epoch,
     masterPort: r.master_port, stopRequestedMs: r.stop_requested_ms, stopGraceMs: r.stop_grace_ms,
+    queuedMs: r.queued_ms || r.created_ms, placedMs: r.placed_ms, attainedGpuMs: r.attained_gpu_ms,
+    preemptedFor: r.preempted_for, preemptions: r.preemptions,
   };
 }
 
@@ -42,6 +45,8 @@ function toAssignment(r: AssignmentRecord): AssignmentRow {
 const SESSION_COLUMNS: Record<keyof SessionPatch, string> = {
   state: 'state', reason: 'reason', startedMs: 'started_ms', endedMs: 'ended_ms', exitCode: 'exit_code',
   epoch: 'epoch', masterPort: 'master_port', stopRequestedMs: 'stop_requested_ms', stopGraceMs: 'stop_grace_ms',
+  queuedMs: 'queued_ms', placedMs: 'placed_ms', attainedGpuMs: 'attained_gpu_ms', preemptedFor: 'preempted_for',
+  preemptions: 'preemptions',
 };
 
 const RANK_COLUMNS: Record<keyof RankPatch, string> = {
@@ -73,9 +78,9 @@ export function sessionMethods(db: Database.Database): SessionMethods {
   );
   const insert = db.prepare(
     `INSERT INTO sessions (name, user, dataset, n, state, reason, gpus, gpus_per_node, cpus, memory_mib, entry,
-       args_json, env_json, memo, workspace, priority, time_limit_s, created_ms)
+       args_json, env_json, memo, workspace, priority, time_limit_s, created_ms, queued_ms)
      VALUES (@name, @user, @dataset, @n, 'queued', @reason, @gpus, @gpusPerNode, @cpus, @memoryMib, @entry,
-       @argsJson, @envJson, @memo, @workspace, @priority, @timeLimitS, @createdMs)`,
+       @argsJson, @envJson, @memo, @workspace, @priority, @timeLimitS, @createdMs, @createdMs)`,
   );
   const byName = db.prepare('SELECT * FROM sessions WHERE name = ?');
   const addEvent = db.prepare('INSERT INTO session_events (session, ts_ms, state, reason) VALUES (?, ?, ?, ?)');

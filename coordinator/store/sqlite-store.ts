@@ -2,10 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { checkpointTable } from '../checkpoints/checkpoint-table.js';
+import { commandTable } from '../commands/command-table.js';
 import { datasetTable } from '../datasets/dataset-table.js';
+import { metricTable } from '../metrics/metric-table.js';
 import { logMethods } from './log-table.js';
 import { migrate } from './migrations.js';
 import { nodeMethods } from './node-table.js';
+import { schedulingMethods } from './scheduling-table.js';
 import { sessionMethods } from './session-table.js';
 import type { Store } from './types.js';
 
@@ -31,7 +35,11 @@ export function openStore(path: string): Store {
     ...sessionMethods(db),
     ...nodeMethods(db),
     ...logMethods(db),
+    ...schedulingMethods(db),
     datasets: datasetTable(db),
+    checkpoints: checkpointTable(db),
+    metrics: metricTable(db),
+    commands: commandTable(db),
     close: () => {
       if (db.open) db.close();
     },

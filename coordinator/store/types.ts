@@ -1,5 +1,8 @@
 import type { NodeInventory__Output } from '../../common/proto/types.js';
+import type { CheckpointTable } from '../checkpoints/checkpoint-table.js';
+import type { CommandTable } from '../commands/types.js';
 import type { DatasetTable } from '../datasets/dataset-table.js';
+import type { MetricTable } from '../metrics/types.js';
 
 export type SessionState =
   | 'queued' | 'scheduled' | 'starting' | 'running'
@@ -46,13 +49,42 @@ export interface SessionRow extends NewSession {
   exitCode: number | undefined;
   epoch: number;
   masterPort: number;
-  /** When a user asked to stop it; 0 when nobody did. */
+  /** When a user asked to stop it, or it was asked to stop for a preemption; 0 when nobody did. */
   stopRequestedMs: number;
   stopGraceMs: number;
+  /** When it last entered the queue: creation, or the requeue after a preemption. */
+  queuedMs: number;
+  /** When its current run was placed; 0 while queued. */
+  placedMs: number;
+  /** GPU-milliseconds of service in its earlier runs (runs that ended in a preemption). */
+  attainedGpuMs: number;
+  /** While a preemption stops it: the session it makes room for; '' otherwise. */
+  preemptedFor: string;
+  /** Times it was preempted and requeued. */
+  preemptions: number;
 }
 
 export type SessionPatch = Partial<Pick<SessionRow,
-  'state' | 'reason' | 'startedMs' | 'endedMs' | 'exitCode' | 'epoch' | 'masterPort' | 'stopRequestedMs' | 'stopGraceMs'>>;
+  'state' | 'reason' | 'startedMs' | 'endedMs' | 'exitCode' | 'epoch' | 'masterPort' | 'stopRequestedMs' | 'stopGraceMs'
+  | 'queuedMs' | 'placedMs' | 'attainedGpuMs' | 'preemptedFor' | 'preemptions'>>;
+
+/** A user's decayed GPU usage for fair share, as of `updatedMs`. */
+export interface UsageRow {
+  user: string;
+  gpuSeconds: number;
+  updatedMs: number;
+}
+
+/** A finished run of a session, for learning run times. */
+export interface FinishedRun {
+  user: string;
+  dataset: string;
+  entry: string;
+  state: string;
+  /** End of its last run minus that run's placement (or first start). */
+  durationMs: number;
+  endedMs: number;
+}
 
 export interface SessionEventRow {
   tsMs: number;
@@ -154,8 +186,24 @@ export interface Store {
   /** For each current-epoch rank on this node that has not exited: the highest gapless seq stored. */
   logAcksForNode(nodeId: string, sinceMs: number): LogAckRow[];
 
+  /** Every user's stored decayed GPU usage. */
+  usage(): UsageRow[];
+  /** Inserts or replaces these users' usage. */
+  saveUsage(rows: readonly UsageRow[]): void;
+  /** The newest `limit` succeeded sessions of `user` with this dataset and entry, newest first. */
+  succeededRuns(user: string, dataset: string, entry: string, limit: number): FinishedRun[];
+
   /** Datasets, their versions and the versions sessions pinned (coordinator/datasets). */
   readonly datasets: DatasetTable;
+
+  /** Checkpoints of sessions and each session's last checkpoint time (coordinator/checkpoints). */
+  readonly checkpoints: CheckpointTable;
+
+  /** Metric points, the metric timeline and session summaries (coordinator/metrics). */
+  readonly metrics: MetricTable;
+
+  /** Operator commands and their delivery to ranks (coordinator/commands). */
+  readonly commands: CommandTable;
 
   close(): void;
 }

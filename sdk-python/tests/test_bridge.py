@@ -179,3 +179,21 @@ def test_a_request_without_an_agent_fails_clearly(tmp_path):
     env["NSML_SAVE_TIMEOUT_S"] = "1"
     out = run("import nsml\ntry:\n    nsml.load('a')\nexcept nsml.AgentUnavailableError as e:\n    print(e.code)\n", tmp_path, env)
     assert out.stdout.strip() == "NSML_E_AGENT_UNAVAILABLE"
+
+
+def test_a_socket_that_never_appears_fails_requests_within_the_connect_timeout_and_never_report(tmp_path):
+    env = online_env("/tmp/nsml-never-there.sock", tmp_path)
+    env["NSML_CONNECT_TIMEOUT_MS"] = "300"  # the save timeout stays at its default (an hour)
+    code = (
+        "import time, nsml\n"
+        "nsml.report(step=1, loss=0.5)\n"
+        "began = time.monotonic()\n"
+        "try:\n"
+        "    nsml.load('a')\n"
+        "except nsml.AgentUnavailableError as e:\n"
+        "    print(e.code, round(time.monotonic() - began) < 20, 'does not exist' in e.message)\n"
+        "nsml.report(step=2, loss=0.4)\n"
+    )
+    out = run(code, tmp_path, env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "NSML_E_AGENT_UNAVAILABLE True True"

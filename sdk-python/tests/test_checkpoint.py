@@ -193,3 +193,19 @@ def test_paused_without_iteration_says_what_is_missing(monkeypatch):
     monkeypatch.setattr("sys.argv", ["main.py", "--pause", "1"])
     with pytest.raises(nsml.NsmlError, match="--iteration"):
         nsml.paused()
+
+
+def test_a_requeued_session_resumes_from_the_checkpoint_the_platform_names(monkeypatch):
+    import dataclasses
+
+    from nsml._runtime import RUNTIME
+
+    loaded = []
+    with nsml.testing.capture():
+        nsml.bind(save=write_file, load=lambda p: loaded.append(read_file(p)))
+        nsml.save("5")
+        monkeypatch.setattr("sys.argv", ["main.py"])
+        monkeypatch.setattr(RUNTIME, "env", dataclasses.replace(RUNTIME.env, resume_checkpoint="5"))
+        nsml.paused(scope={"model": 1})
+        nsml.load()
+    assert loaded == [{"w": 1}, {"w": 1}]

@@ -146,3 +146,15 @@ def test_commands_apply_only_at_report_or_poll():
         assert nsml.hparams["lr"] == 0.1 and cap.result(ident) is None
         nsml.report(step=1, a=1.0)
         assert nsml.hparams["lr"] == 0.2
+
+
+def test_a_set_with_at_step_waits_for_that_step_and_holds_later_commands():
+    nsml.hparams["lr"] = 0.1
+    with nsml.testing.capture() as cap:
+        first = cap.command("set", values={"lr": "0.2"}, at_step=5)
+        second = cap.command("get", name="lr")
+        nsml.report(step=3, a=1.0)
+        assert nsml.hparams["lr"] == 0.1 and cap.result(first) is None and cap.result(second) is None
+        nsml.report(step=5, a=1.0)
+        assert cap.result(first)["step"] == 5 and cap.result(first)["ok"] is True
+        assert cap.result(second)["value"] == 0.2

@@ -35,13 +35,13 @@ describe('datasets end to end', () => {
   it('pushes a directory as NAME@1; a re-push sends 0 bytes; ls, fs and pull show it', async () => {
     const pushed = await cluster.nsml(['dataset', 'push', 'mnist', mnist, '-m', 'digits']);
     expect(pushed.exitCode).toBe(0);
-    expect(pushed.stdout).toBe('mnist@1\n');
+    expect(pushed.stdout).toBe('mnist@1');
     const again = await cluster.nsmlJson<{ ref: string; created: boolean; sentBytes: number }>(['dataset', 'push', 'mnist', mnist]);
     expect(again).toMatchObject({ ref: 'mnist@1', created: false, sentBytes: 0 });
     const ls = await cluster.nsmlJson<Array<Record<string, unknown>>>(['dataset', 'ls']);
     expect(ls).toEqual([expect.objectContaining({ name: 'mnist', version: 1, files: 3, size: 10, owner: 'e2e', description: 'digits' })]);
     const fs = await cluster.nsml(['dataset', 'fs', 'mnist@1']);
-    expect(fs.stdout).toMatch(/test\/2\.txt\n.*train\/0\.txt\n.*train\/1\.txt\n$/);
+    expect(fs.stdout).toMatch(/test\/2\.txt\n.*train\/0\.txt\n.*train\/1\.txt$/);
     const dest = join(cluster.dir, 'pulled');
     expect((await cluster.nsml(['dataset', 'pull', 'mnist', dest])).exitCode).toBe(0);
     expect(readFileSync(join(dest, 'train', '1.txt'), 'utf8')).toBe('one');
@@ -90,7 +90,7 @@ describe('datasets end to end', () => {
     expect(refused.stderr).toMatch(new RegExp(`NSML_E_DATASET_IN_USE: .*${run.name} \\(running`));
     expect((await cluster.nsml(['stop', run.name])).exitCode).toBe(0);
     await cluster.nsml(['wait', run.name]);
-    expect((await cluster.nsml(['dataset', 'rm', 'mnist'])).stdout).toBe('removed mnist@1\n');
+    expect((await cluster.nsml(['dataset', 'rm', 'mnist'])).stdout).toBe('removed mnist@1');
     expect((await cluster.nsml(['dataset', 'fs', 'mnist'])).stderr).toContain('NSML_E_DATASET_NOT_FOUND');
   });
 

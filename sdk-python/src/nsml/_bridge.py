@@ -210,10 +210,12 @@ class BridgeTransport(Transport):
         self._send(message)
 
     def request(self, message: Dict[str, Any], timeout: float) -> Dict[str, Any]:
-        """Sends a request and waits for its reply; retried once per reconnection."""
+        """Sends a request and waits for its reply; retried once per reconnection. While the agent
+        never answered at all, waits at most ``connect_timeout_s`` for it (not the whole timeout)."""
         deadline = time.monotonic() + timeout
+        first_contact = min(deadline, time.monotonic() + self._env.connect_timeout_s)
         while True:
-            self._wait_connected(deadline, str(message.get("type")))
+            self._wait_connected(deadline if self.connects > 0 else first_contact, str(message.get("type")))
             waiter = _Waiter()
             ident = next(self._ids)
             with self._cond:
@@ -247,10 +249,16 @@ class BridgeTransport(Transport):
             while self._sock is None:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed.is_set():
-                    raise AgentUnavailableError(
-                        f"cannot {what}: the agent socket {self._path} is not reachable; is the agent running?"
-                    )
+                    raise AgentUnavailableError(self._unreachable(what))
                 self._cond.wait(min(left, 0.5))
+
+    def _unreachable(self, what: str) -> str:
+        if self.connects == 0 and not os.path.exists(self._path):
+            return (
+                f"cannot {what}: no agent serves NSML_AGENT_SOCKET={self._path} (the socket does not exist); "
+                "the agent that started this script is gone, or the variable was set outside nsml: unset it to run offline"
+            )
+        return f"cannot {what}: the agent socket {self._path} is not reachable; is the agent running?"
 
     # ---- checkpoints ----
 

@@ -80,9 +80,14 @@ def load(checkpoint: Any = None, load_fn: Optional[Callable[..., Any]] = None, s
     Calls the bound load callback (or ``load_fn``) with the checkpoint's path, in the shape the
     save callback wrote it, and returns what it returns (the path when nothing is bound).
     Rebinding and loading several sessions builds an ensemble. A missing checkpoint raises
-    ``CheckpointNotFoundError`` listing the ones that exist.
+    ``CheckpointNotFoundError`` listing the ones that exist. Without a name, a session the
+    platform requeued after a preemption loads the checkpoint it resumes from
+    (``NSML_RESUME_CHECKPOINT`` of ``NSML_RESUME_FROM``).
     """
     target = _first(checkpoint, iteration, "load")
+    if target is None and RUNTIME.env.resume_checkpoint:
+        target = RUNTIME.env.resume_checkpoint
+        session = session if session not in (None, "") else RUNTIME.env.resume_from
     if target is None:
         raise TypeError("nsml.load() needs the checkpoint name, e.g. nsml.load(checkpoint='3')")
     name = checkpoint_name(target)
@@ -107,11 +112,14 @@ def infer(data: Any, **kwargs: Any) -> Any:
 def paused(scope: Optional[Dict[str, Any]] = None) -> None:
     """Remembers ``scope`` (e.g. ``locals()``) for the operator's ``get``; when the platform
     relaunched the script with ``--pause 1`` (fork, resume), loads the checkpoint named by
-    ``--iteration`` with the bound load callback, then returns."""
+    ``--iteration`` with the bound load callback, then returns. A session requeued after a
+    preemption loads ``NSML_RESUME_CHECKPOINT`` the same way, without ``--pause``."""
     if scope is not None:
         _report.STATE.scope = scope
     args = reserved_args(sys.argv[1:])
     if not args.pause:
+        if RUNTIME.env.resume_checkpoint:
+            load(RUNTIME.env.resume_checkpoint, session=RUNTIME.env.resume_from)
         return
     if not args.iteration:
         raise NsmlError(INVALID_ARGUMENT, "the script was started with --pause 1 but without --iteration NAME; "

@@ -60,7 +60,12 @@ _applying = False
 
 
 def apply_pending(step: Any) -> int:
-    """Applies every pending command in arrival order, answering each; ``stop`` exits after answering."""
+    """Applies every pending command in arrival order, answering each; ``stop`` exits after answering.
+
+    A command with ``at_step`` (the platform gives one to a ``set``, ``load`` or ``stop`` sent to
+    every rank of a gang) waits, with every command after it, until the step reaches it, so that
+    all ranks apply it at the same step.
+    """
     global _applying
     queue = _report.pending()
     if _applying or not queue:
@@ -71,6 +76,8 @@ def apply_pending(step: Any) -> int:
     try:
         at = step if step is not None else RUNTIME.flusher.current_step()
         while queue:
+            if _waits(queue[0], at):
+                break
             cmd = queue.popleft()
             applied += 1
             if _apply_one(cmd, at):
@@ -81,6 +88,15 @@ def apply_pending(step: Any) -> int:
     if stop:
         raise SystemExit(0)
     return applied
+
+
+def _waits(cmd: Dict[str, Any], step: Any) -> bool:
+    """True while the command names a later step than ``step`` (``args.at_step``)."""
+    args = cmd.get("args")
+    at_step = args.get("at_step") if isinstance(args, dict) else None
+    numbers = (int, float)
+    return (isinstance(at_step, numbers) and not isinstance(at_step, bool) and isinstance(step, numbers)
+            and not isinstance(step, bool) and step < at_step)
 
 
 def _apply_one(cmd: Dict[str, Any], step: Any) -> bool:

@@ -67,6 +67,9 @@ class Environment:
     flush_interval_s: float
     buffer_records: int
     save_timeout_s: float
+    resume_checkpoint: Optional[str] = None
+    #: How long an operation that needs the agent waits for a socket that never answered.
+    connect_timeout_s: float = 30.0
 
     @property
     def online(self) -> bool:
@@ -99,4 +102,6 @@ def read_environment(env: Optional[Mapping[str, str]] = None) -> Environment:
         flush_interval_s=max(0.01, _int(env, "NSML_FLUSH_INTERVAL_MS", 250) / 1000.0),
         buffer_records=max(16, _int(env, "NSML_BUFFER_RECORDS", 1 << 18)),
         save_timeout_s=max(1.0, float(_int(env, "NSML_SAVE_TIMEOUT_S", 3600))),
+        resume_checkpoint=env.get("NSML_RESUME_CHECKPOINT") or None,
+        connect_timeout_s=max(0.1, _int(env, "NSML_CONNECT_TIMEOUT_MS", 30_000) / 1000.0),
     )

@@ -1,0 +1,50 @@
+import * as grpc from '@grpc/grpc-js';
+import { CLIENT_CHANNEL_OPTIONS, USER_KEY, deadline } from '../../common/grpc/options.js';
+import { fromServiceError } from '../../common/grpc/status.js';
+import { loadProto } from '../../common/proto/load.js';
+import type { BlobServiceClient, CheckpointServiceClient } from '../../common/proto/types.js';
+
+/** The two coordinator services checkpoints use. One set per agent is enough; ranks share it. */
+export interface CheckpointClients {
+  checkpoints: CheckpointServiceClient;
+  blobs: BlobServiceClient;
+  /** The coordinator's address, for error messages. */
+  target: string;
+  close(): void;
+}
+
+/** Clients of the coordinator at `address` over one channel. */
+export function createCheckpointClients(address: string): CheckpointClients {
+  const proto = loadProto();
+  const credentials = grpc.credentials.createInsecure();
+  const channel = new grpc.Channel(address, credentials, CLIENT_CHANNEL_OPTIONS);
+  const shared = { channelOverride: channel };
+  const checkpoints = new proto.nsml.v1.CheckpointService(address, credentials, shared);
+  const blobs = new proto.nsml.v1.BlobService(address, credentials, shared);
+  return {
+    checkpoints, blobs, target: address,
+    close: () => {
+      checkpoints.close();
+      blobs.close();
+      channel.close();
+    },
+  };
+}
+
+export function userMetadata(user: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(USER_KEY, user);
+  return md;
+}
+
+type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
+
+/** One unary call as `user` with a deadline; a failure arrives as NsmlError with the server's code. */
+export function callAs<T>(
+  user: string, target: string, deadlineMs: number,
+  invoke: (md: grpc.Metadata, options: grpc.CallOptions, cb: Callback<T>) => unknown,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    invoke(userMetadata(user), { deadline: deadline(deadlineMs) }, (err, value) => (err ? reject(fromServiceError(err, target)) : resolve(value as T)));
+  });
+}

@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from '../../common/log.js';
+import { startBridgeServer, type BridgeServer } from '../bridge/bridge-server.js';
+import { startCheckpointWatcher, type CheckpointWatcher } from '../bridge/checkpoint-watcher.js';
+import type { BridgeHandler } from '../bridge/handler.js';
+import type { BridgeCommand } from '../bridge/protocol.js';
+import type { RankSpec } from '../runner/rank-spec.js';
+import type { SessionDir } from '../runner/session-dir.js';
+import { SeenCommands } from './seen-commands.js';
+
+export interface RankBridgeOptions {
+  handler: BridgeHandler;
+  logger: Logger;
+  /** A framework's checkpoint counts as written after this long without changes. Default 2,000 ms. */
+  watcherStableMs?: number;
+}
+
+/**
+ * What serves one rank's script while it runs: the bridge socket named by NSML_AGENT_SOCKET,
+ * the watcher of NSML_CHECKPOINT_DIR, and the ids of the commands already handed to it.
+ */
+export class RankBridge {
+  private constructor(
+    readonly server: BridgeServer,
+    private readonly watcher: CheckpointWatcher,
+    readonly seen: SeenCommands,
+  ) {}
+
+  /** Listens on the rank's socket (replacing a stale one) and watches its checkpoint folder. */
+  static async open(spec: RankSpec, dir: SessionDir, seen: SeenCommands, options: RankBridgeOptions): Promise<RankBridge> {
+    const logger = options.logger.child({ session: spec.session, epoch: spec.epoch, rank: spec.rank });
+    await mkdir(dir.checkpoints, { recursive: true });
+    const server = await startBridgeServer({ socketPath: dir.socket, session: spec.session, checkpointDir: dir.checkpoints, handler: options.handler, logger });
+    let watcher: CheckpointWatcher;
+    try {
+      watcher = await startCheckpointWatcher({
+        dir: dir.checkpoints,
+        register: (r) => options.handler.saveCheckpoint(r),
+        logger,
+        ...(options.watcherStableMs !== undefined ? { stableMs: options.watcherStableMs } : {}),
+      });
+    } catch (err) {
+      server.destroy();
+      throw err;
+    }
+    seen.attach(dir.root);
+    return new RankBridge(server, watcher, seen);
+  }
+
+  /** Hands a command to the script (queued by the server until the script connects). */
+  send(command: BridgeCommand): void {
+    this.server.sendCommand(command);
+    this.seen.add(command.id);
+  }
+
+  async close(graceMs: number): Promise<void> {
+    await this.watcher.close();
+    await this.server.close(graceMs);
+  }
+}

@@ -1,0 +1,60 @@
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import type {
+  BridgeHandler, CheckpointLoadRequest, CheckpointLoadResult, CheckpointSaveRequest, CheckpointSaveResult,
+} from '../bridge/handler.js';
+import type { BridgeEvent, CommandResult, MetricBatch } from '../bridge/protocol.js';
+import type { RankKey } from '../runner/rank-spec.js';
+import type { TelemetryOutbox } from './telemetry-outbox.js';
+import { toWireEvent, toWireRecord, toWireResult } from './to-wire.js';
+
+/** Saving and loading the checkpoints of one rank (agent/checkpoints). */
+export interface RankCheckpoints {
+  save(request: CheckpointSaveRequest): Promise<CheckpointSaveResult>;
+  load(request: CheckpointLoadRequest): Promise<CheckpointLoadResult>;
+}
+
+/** What checkpoints need to know of the rank they serve. */
+export interface RankIdentity extends RankKey {
+  user: string;
+  checkpointDir: string;
+}
+
+export type CheckpointsFactory = (rank: RankIdentity) => RankCheckpoints;
+
+export function checkpointsUnavailable(): NsmlError {
+  return new NsmlError(ErrorCodes.AGENT_UNAVAILABLE, 'checkpoints are not available on this agent yet');
+}
+
+/**
+ * The bridge handler of one rank: metrics, events and command results go to the coordinator
+ * through the telemetry outbox (one message per SDK batch); checkpoints go to agent/checkpoints,
+ * or are refused while this agent has none.
+ */
+export class RankHandler implements BridgeHandler {
+  constructor(
+    private readonly id: RankKey,
+    private readonly telemetry: TelemetryOutbox,
+    private readonly checkpoints: RankCheckpoints | undefined,
+  ) {}
+
+  onMetrics(batch: MetricBatch): void {
+    if (batch.records.length === 0 && batch.dropped === 0) return;
+    this.telemetry.addBatch(this.id, batch.records.map(toWireRecord), batch.dropped);
+  }
+
+  onEvent(event: BridgeEvent): void {
+    this.telemetry.addEvent(this.id, toWireEvent(event));
+  }
+
+  onCommandResult(result: CommandResult): void {
+    this.telemetry.addResult(this.id, toWireResult(result));
+  }
+
+  saveCheckpoint(request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
+    return this.checkpoints ? this.checkpoints.save(request) : Promise.reject(checkpointsUnavailable());
+  }
+
+  loadCheckpoint(request: CheckpointLoadRequest): Promise<CheckpointLoadResult> {
+    return this.checkpoints ? this.checkpoints.load(request) : Promise.reject(checkpointsUnavailable());
+  }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The embedded default end to end: start a coordinator and an agent on this machine
+# (`nsml up`), then train the example in examples/tiny-digits on it and follow its logs.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+nsml() { node "$root/bin/nsml.js" "$@"; }
+nsml up
+cd "$root/examples/tiny-digits"
+nsml run -m "demo: tiny-digits" -a "--epochs 5"
+nsml ps -a
+echo
+echo "The cluster keeps running: try \`npx nsml ps -a\`, \`npx nsml node ls\`; stop it with \`npx nsml down\`."
