@@ -5,6 +5,7 @@ import { repoRoot } from '../common/proto/load.js';
 import type { CoordinatorMessage__Output, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
 import { BlobCache } from './cache/blob-cache.js';
 import { createGrpcBlobSource, type BlobSource } from './cache/blob-source.js';
+import { checkpointOpsFactory, createCheckpointClients, type CheckpointClients } from './checkpoints/index.js';
 import { DatasetCache } from './datasets/dataset-cache.js';
 import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
 import { Outbox } from './connection/outbox.js';
@@ -76,6 +77,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly datasets: DatasetCache;
   private readonly telemetry: TelemetryOutbox;
   private readonly bridges: SessionBridges;
+  private readonly checkpointClients: CheckpointClients | undefined;
 
   constructor(
     private readonly o: CompiledAgentOptions,
@@ -89,9 +91,10 @@ class NodeAgent implements Agent, ConnectionHandler {
     const cache = new BlobCache(join(o.dataDir, 'blobs'), blobs);
     this.datasets = DatasetCache.open({ dir: join(o.dataDir, 'datasets'), blobs: cache, budgetBytes: o.datasetCacheBytes, clock: o.clock, logger });
     this.telemetry = new TelemetryOutbox({ logger });
+    this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator);
     this.bridges = new SessionBridges({
       telemetry: this.telemetry, logger, rankPhase: (key) => this.runner.get(key)?.record.phase,
-      ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
+      checkpoints: o.checkpoints ?? checkpointOpsFactory({ clients: this.checkpointClients!, blobCache: cache, logger }),
     });
     this.runner = Runner.open(join(o.dataDir, 'sessions'), {
       cache,
@@ -156,6 +159,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   private async shutdown(): Promise<void> {
     await this.runner.detach();
     await this.bridges.closeAll();
+    this.checkpointClients?.close();
     this.outbox.close();
     this.probe.close();
     this.blobs.close();

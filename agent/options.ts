@@ -27,7 +27,7 @@ export interface AgentOptions {
   gpuProbe?: GpuProbe;
   /** Where blobs come from; default the coordinator's BlobService. */
   blobSource?: BlobSource;
-  /** Saves and loads the checkpoints of a rank's script; default none (the SDK's save/load are refused). */
+  /** Saves and loads the checkpoints of a rank's script; default agent/checkpoints over the coordinator's services. */
   checkpoints?: CheckpointsFactory;
   /** The Python that runs the supervisor and `.py` entries; default `python3`. */
   python?: string;

@@ -2,14 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../../common/log.js';
 import { startBridgeServer, type BridgeServer } from '../bridge/bridge-server.js';
 import { startCheckpointWatcher, type CheckpointWatcher } from '../bridge/checkpoint-watcher.js';
-import type { BridgeHandler } from '../bridge/handler.js';
 import type { BridgeCommand } from '../bridge/protocol.js';
 import type { RankSpec } from '../runner/rank-spec.js';
 import type { SessionDir } from '../runner/session-dir.js';
+import type { RankHandler } from './rank-handler.js';
 import { SeenCommands } from './seen-commands.js';
 
 export interface RankBridgeOptions {
-  handler: BridgeHandler;
+  handler: RankHandler;
   logger: Logger;
   /** A framework's checkpoint counts as written after this long without changes. Default 2,000 ms. */
   watcherStableMs?: number;
@@ -23,6 +23,7 @@ export class RankBridge {
   private constructor(
     readonly server: BridgeServer,
     private readonly watcher: CheckpointWatcher,
+    private readonly handler: RankHandler,
     readonly seen: SeenCommands,
   ) {}
 
@@ -41,10 +42,11 @@ export class RankBridge {
       });
     } catch (err) {
       server.destroy();
+      options.handler.close();
       throw err;
     }
     seen.attach(dir.root);
-    return new RankBridge(server, watcher, seen);
+    return new RankBridge(server, watcher, options.handler, seen);
   }
 
   /** Hands a command to the script (queued by the server until the script connects). */
@@ -53,8 +55,13 @@ export class RankBridge {
     this.seen.add(command.id);
   }
 
+  /** Stops watching (after the registrations in flight), closes the socket, then the handler. */
   async close(graceMs: number): Promise<void> {
-    await this.watcher.close();
-    await this.server.close(graceMs);
+    try {
+      await this.watcher.close();
+      await this.server.close(graceMs);
+    } finally {
+      this.handler.close();
+    }
   }
 }

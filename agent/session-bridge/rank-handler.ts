@@ -11,6 +11,8 @@ import { toWireEvent, toWireRecord, toWireResult } from './to-wire.js';
 export interface RankCheckpoints {
   save(request: CheckpointSaveRequest): Promise<CheckpointSaveResult>;
   load(request: CheckpointLoadRequest): Promise<CheckpointLoadResult>;
+  /** Called once the rank's bridge closed. */
+  close?(): void;
 }
 
 /** What checkpoints need to know of the rank they serve. */
@@ -56,5 +58,10 @@ export class RankHandler implements BridgeHandler {
 
   loadCheckpoint(request: CheckpointLoadRequest): Promise<CheckpointLoadResult> {
     return this.checkpoints ? this.checkpoints.load(request) : Promise.reject(checkpointsUnavailable());
+  }
+
+  /** The rank ended: lets go of what its checkpoints held. */
+  close(): void {
+    this.checkpoints?.close?.();
   }
 }

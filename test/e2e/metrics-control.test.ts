@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
 import { makeWorkspace } from '../harness/workspace.js';
@@ -20,6 +21,13 @@ def lr_changed(value):
 @nsml.command
 def evaluate(scale=1):
     return {"val_acc": 0.5 * scale}
+
+
+def load(path):
+    print(f"loaded lr {open(path).read()}", flush=True)
+
+
+nsml.bind(save=lambda path: open(path, "w").write(str(live["lr"])), load=load)
 
 
 reported = 0
@@ -65,15 +73,18 @@ interface SessionJson {
 
 describe('metrics and the command queue, end to end', () => {
   let c: TestCluster;
+  const workspaces: string[] = [];
   beforeAll(async () => {
     c = await TestCluster.start({ agents: 2, gpusPerAgent: 1 });
   });
   afterAll(async () => {
     await c?.destroy();
+    for (const ws of workspaces) rmSync(ws, { recursive: true, force: true });
   });
 
   async function submit(steps: number, flags: string[] = []): Promise<string> {
     const ws = makeWorkspace({ 'main.py': TRAIN });
+    workspaces.push(ws);
     const run = await c.nsml(['run', '--detach', '--json', '-a', String(steps), ...flags], { cwd: ws });
     expect(run.exitCode, run.stderr).toBe(0);
     return (JSON.parse(run.stdout) as { name: string }).name;
@@ -116,6 +127,10 @@ describe('metrics and the command queue, end to end', () => {
 
     const call = await c.nsmlJson<ControlJson>(['control', name, 'call', 'evaluate', '{"scale": 2}']);
     expect(call).toMatchObject({ state: 'applied', value: { val_acc: 1 } });
+    const save = await c.nsml(['control', name, 'save', 'best']);
+    expect(save.stdout, save.stderr).toMatch(/^saved checkpoint best at step \d+/);
+    const load = await c.nsmlJson<ControlJson>(['control', name, 'load', 'best']);
+    expect(load).toMatchObject({ state: 'applied', value: { checkpoint: 'best' } });
 
     const unknown = await c.nsml(['control', name, 'set', 'nope=1']);
     expect(unknown.exitCode).toBe(1);
@@ -126,7 +141,9 @@ describe('metrics and the command queue, end to end', () => {
     expect(stop.stdout).toMatch(/^stop applied at step \d+/);
     const wait = await c.nsml(['wait', name]);
     expect(wait.exitCode, wait.stdout).toBe(0);
-    expect((await c.nsml(['logs', name])).stdout).toContain('lr changed to 0.01');
+    const logs = (await c.nsml(['logs', name])).stdout;
+    expect(logs).toContain('lr changed to 0.01');
+    expect(logs).toContain('loaded lr 0.01');
 
     const late = await c.nsml(['control', name, 'get', 'lr']);
     expect(late.exitCode).toBe(1);
