@@ -13,7 +13,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function connect(nodeId: string, running: Parameters<FakeAgent['register']>[0]['running'] = []) {
+async function connect(nodeId: string, running: NonNullable<NonNullable<Parameters<FakeAgent['register']>[0]>['running']> = []) {
   const agent = new FakeAgent(t!.clients.agents, nodeId);
   agents.push(agent);
   agent.register({ gpus: 1, running });

@@ -38,12 +38,18 @@ export function userMd(user = 'alice'): grpc.Metadata {
   return md;
 }
 
-type UnaryFn<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown;
+/**
+ * A generated unary method. Typed by its last overload `(request, callback)` so that TypeScript
+ * infers the response type from the overloaded client method; it is called with metadata and
+ * options.
+ */
+type UnaryFn<Req, Res> = (req: Req, cb: grpc.requestCallback<Res>) => unknown;
+type FullUnaryFn<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown;
 
 /** Calls a unary method as `user`; rejects with the ServiceError. */
 export function unaryCall<Req, Res>(client: grpc.Client, fn: UnaryFn<Req, Res>, req: Req, user = 'alice', timeoutMs = 10_000): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn.call(client, req, userMd(user), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res!)));
+    (fn as unknown as FullUnaryFn<Req, Res>).call(client, req, userMd(user), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res!)));
   });
 }
 
