@@ -22,6 +22,8 @@ import { rankSpecFromStart } from './runner/rank-spec.js';
 import { Runner } from './runner/runner.js';
 import { SessionBridges } from './session-bridge/session-bridges.js';
 import { TelemetryOutbox } from './session-bridge/telemetry-outbox.js';
+import { SessionStops } from './session-stops.js';
+import { SessionIdleness } from './session-idle.js';
 
 export type { AgentOptions } from './options.js';
 export { runAgentUntilSignal } from './run-until-signal.js';
@@ -74,10 +76,12 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly connection: Connection;
   private readonly pumpTimer: NodeJS.Timeout;
   private readonly sampler: GpuSampler;
+  private readonly idleness: SessionIdleness;
   private readonly datasets: DatasetCache;
   private readonly telemetry: TelemetryOutbox;
   private readonly bridges: SessionBridges;
   private readonly checkpointClients: CheckpointClients | undefined;
+  private readonly stops: SessionStops;
 
   constructor(
     private readonly o: CompiledAgentOptions,
@@ -88,6 +92,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   ) {
     const logger = o.logger.child({ nodeId });
     this.sampler = new GpuSampler(probe, o.gpus);
+    this.idleness = new SessionIdleness(o.idleWindowMs, o.clock);
     const cache = new BlobCache(join(o.dataDir, 'blobs'), blobs);
     this.datasets = DatasetCache.open({ dir: join(o.dataDir, 'datasets'), blobs: cache, budgetBytes: o.datasetCacheBytes, clock: o.clock, logger });
     this.telemetry = new TelemetryOutbox({ logger });
@@ -103,11 +108,15 @@ class NodeAgent implements Agent, ConnectionHandler {
       sdkPath: o.sdkPath,
       supervisorPath: join(repoRoot(), 'agent', 'runner', 'supervisor.py'),
       gpuDevice: (i) => this.cudaDevice(i),
+      checkGpus: probe.checkFree ? (indices) => probe.checkFree!(indices) : undefined,
       baseEnv: process.env,
       pollMs: Math.max(20, Math.min(o.logFlushMs * 2, 200)),
       logger,
       clock: o.clock,
       rankServices: this.bridges,
+    });
+    this.stops = new SessionStops({
+      ranks: () => this.runner.ranks(), askToSave: (key, name, ms) => this.bridges.askToSave(key, name, ms), logger, clock: o.clock,
     });
     this.outbox = new Outbox(this.runner, {
       maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs,
@@ -157,6 +166,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   }
 
   private async shutdown(): Promise<void> {
+    this.stops.close();
     await this.runner.detach();
     await this.bridges.closeAll();
     this.checkpointClients?.close();
@@ -188,13 +198,14 @@ class NodeAgent implements Agent, ConnectionHandler {
       gpus: gpus ? attributeGpuProcesses(gpus, this.runner.ranks()) : [],
       running: this.outbox.liveListing(),
       datasets: this.datasets.held(),
+      idleSessions: this.idleness.update(gpus, this.runner.ranks()),
     };
   }
 
   message(m: CoordinatorMessage__Output): void {
     try {
       if (m.start) this.onStart(m.start);
-      else if (m.stop) this.runner.stop(m.stop.session, m.stop.epoch, m.stop.graceMs, m.stop.reason || 'asked by the coordinator');
+      else if (m.stop) this.onStop(m.stop);
       else if (m.logAck) this.outbox.ack(m.logAck);
       else if (m.command) this.bridges.deliver(m.command);
       else if (m.metricAck) this.telemetry.ack(m.metricAck);
@@ -211,6 +222,13 @@ class NodeAgent implements Agent, ConnectionHandler {
   disconnected(): void {
     this.telemetry.disconnected();
     this.outbox.disconnected();
+  }
+
+  /** SIGTERM, SIGKILL after the grace period; a preemption (`checkpoint`) asks the script to save first. */
+  private onStop(stop: NonNullable<CoordinatorMessage__Output['stop']>): void {
+    void this.stops.stop({
+      session: stop.session, epoch: stop.epoch, graceMs: stop.graceMs, reason: stop.reason || 'asked by the coordinator', checkpoint: stop.checkpoint,
+    });
   }
 
   private onStart(start: NonNullable<CoordinatorMessage__Output['start']>): void {

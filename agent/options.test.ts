@@ -8,7 +8,7 @@ describe('compileAgentOptions', () => {
     const o = compileAgentOptions(base);
     expect(o).toMatchObject({
       python: 'python3', stopGraceMs: 10_000, reconnectMinMs: 250, reconnectMaxMs: 5_000, logFlushMs: 50,
-      maxLineBytes: 65_536, joinToken: '', gpus: undefined, nodeId: undefined,
+      maxLineBytes: 65_536, joinToken: '', gpus: undefined, nodeId: undefined, idleWindowMs: 30 * 60_000,
     });
     expect(o.sdkPath).toMatch(/sdk-python\/src$/);
     expect(o.advertiseAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -22,6 +22,7 @@ describe('compileAgentOptions', () => {
     ['a max backoff below the min', { reconnectMinMs: 500, reconnectMaxMs: 100 }, /reconnectMaxMs/],
     ['repeated GPUs', { gpus: [0, 0] }, /distinct/],
     ['negative GPUs', { gpus: [-1] }, /gpus/],
+    ['a negative idle window', { idleWindowMs: -5 }, /idleWindowMs/],
   ])('rejects %s', (_what, patch, message) => {
     expect(() => compileAgentOptions({ ...base, ...patch } as AgentOptions)).toThrow(message);
   });

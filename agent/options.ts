@@ -61,6 +61,8 @@ export interface AgentOptions {
   joinToken?: string;
   /** Labels sent with the inventory. */
   labels?: Record<string, string>;
+  /** A session whose GPUs here all stay at 0 % utilization this long is reported idle; default 30 minutes. */
+  idleWindowMs?: number;
   /** Size budget of the dataset cache in bytes (least recently used unused versions go first); default 100 GiB. */
   datasetCacheBytes?: number;
   logger?: Logger;
@@ -91,6 +93,7 @@ export interface CompiledAgentOptions {
   joinToken: string;
   labels: Record<string, string>;
   datasetCacheBytes: number;
+  idleWindowMs: number;
   logger: Logger;
   clock: Clock;
 }
@@ -162,6 +165,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     joinToken: options.joinToken ?? '',
     labels: { ...(options.labels ?? {}) },
     datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),
+    idleWindowMs: duration('idleWindowMs', options.idleWindowMs, 30 * 60_000),
     logger: options.logger ?? createLogger({ component: 'agent' }),
     clock: options.clock ?? systemClock,
   };

@@ -1,5 +1,6 @@
-import type { Node__Output } from '../common/proto/types.js';
+import type { GpuInfo__Output, Node__Output } from '../common/proto/types.js';
 import { formatAgo, formatMib, formatTable, truncate } from './format.js';
+import { formatGpuTable } from './gpu-table.js';
 
 export interface GpuCounts {
   total: number;
@@ -7,50 +8,69 @@ export interface GpuCounts {
   unhealthy: number;
 }
 
-/** GPUs of a node: total, free (healthy and not allocated) and unhealthy. */
+const healthy = (g: GpuInfo__Output) => g.health === '' || g.health === 'ok';
+const foreign = (g: GpuInfo__Output) => (g.processes ?? []).filter((p) => !p.session);
+
+/** GPUs of a node: total, free (healthy, not allocated, held by no foreign process) and unhealthy. */
 export function gpuCounts(node: Node__Output): GpuCounts {
   const gpus = node.inventory?.gpus ?? [];
   const allocated = new Set(node.allocatedGpus);
-  const healthy = (health: string) => health === '' || health === 'ok';
   return {
     total: gpus.length,
-    free: gpus.filter((g) => healthy(g.health) && !allocated.has(g.index)).length,
-    unhealthy: gpus.filter((g) => !healthy(g.health)).length,
+    free: gpus.filter((g) => healthy(g) && !allocated.has(g.index) && foreign(g).length === 0).length,
+    unhealthy: gpus.filter((g) => !healthy(g)).length,
   };
 }
 
-/** `ok`, `1 quarantined, 1 lost`, or the probe's error. */
-export function gpuHealth(node: Node__Output): string {
+/** `ok`, or each GPU that cannot be used: `GPU 3 quarantined: reason; GPU 5 busy: pid 42 (python)`; or the probe's error. */
+export function gpuHealth(node: Node__Output, reasonWidth = 40): string {
   const inventory = node.inventory;
-  if (inventory?.gpuProbeError) return `probe error: ${truncate(inventory.gpuProbeError, 40)}`;
+  if (inventory?.gpuProbeError) return `probe error: ${truncate(inventory.gpuProbeError, reasonWidth)}`;
   const gpus = inventory?.gpus ?? [];
   if (gpus.length === 0) return '-';
-  const counts = new Map<string, number>();
+  const problems: string[] = [];
   for (const g of gpus) {
-    const health = g.health || 'ok';
-    if (health !== 'ok') counts.set(health, (counts.get(health) ?? 0) + 1);
+    if (!healthy(g)) problems.push(`GPU ${g.index} ${g.health}: ${truncate(g.healthReason || 'no reason given', reasonWidth)}`);
+    const held = foreign(g);
+    if (held.length > 0) problems.push(`GPU ${g.index} busy: ${held.map((p) => `pid ${p.pid} (${truncate(p.name || 'unknown', 20)})`).join(', ')}`);
   }
-  if (counts.size === 0) return 'ok';
-  return [...counts].map(([health, n]) => `${n} ${health}`).join(', ');
+  return problems.length === 0 ? 'ok' : problems.join('; ');
+}
+
+/** The sessions placed on a node, idle ones marked: `alice/mnist/3 (idle) bob/scratch/1`. */
+export function nodeSessions(node: Node__Output): string {
+  const idle = new Set(node.idleSessions ?? []);
+  return node.sessions.map((s) => (idle.has(s) ? `${s} (idle)` : s)).join(' ');
 }
 
 export function formatNodeTable(nodes: Node__Output[], now: number): string {
   const withReason = nodes.some((n) => n.reason);
-  const headers = ['ID', 'STATE', 'GPUS FREE/TOTAL', 'GPU HEALTH', 'CPUS', 'MEMORY', 'HEARTBEAT', 'SESSIONS'];
+  const headers = ['ID', 'STATE', 'GPUS', 'GPU HEALTH', 'CPUS', 'MEMORY', 'HEARTBEAT', 'SESSIONS'];
   const rows = nodes.map((n) => {
     const c = gpuCounts(n);
     const row = [
       n.id,
       n.state,
-      `${c.free}/${c.total}`,
+      `${c.free}/${c.total} free`,
       gpuHealth(n),
       n.inventory?.cpus ? String(n.inventory.cpus) : '-',
       formatMib(n.inventory?.memoryMib ?? 0),
       formatAgo(n.lastHeartbeatMs, now),
-      truncate(n.sessions.join(' '), 50) || '-',
+      truncate(nodeSessions(n), 60) || '-',
     ];
     if (withReason) row.push(n.reason || '-');
     return row;
   });
   return formatTable(withReason ? [...headers, 'REASON'] : headers, rows);
+}
+
+/** `nsml node show` and `nsml node ls --gpus`: one node's summary line, then its per-GPU table. */
+export function formatNodeGpus(node: Node__Output, now: number): string {
+  const c = gpuCounts(node);
+  const head = `${node.id}  ${node.state}${node.reason ? ` (${node.reason})` : ''}  ${c.free}/${c.total} GPUs free  ` +
+    `heartbeat ${formatAgo(node.lastHeartbeatMs, now)}  sessions: ${nodeSessions(node) || '-'}\n`;
+  const inventory = node.inventory;
+  if (inventory?.gpuProbeError) return `${head}probe error: ${inventory.gpuProbeError}\n`;
+  const gpus = inventory?.gpus ?? [];
+  return head + (gpus.length === 0 ? 'no GPU\n' : formatGpuTable(gpus));
 }

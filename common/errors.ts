@@ -26,6 +26,8 @@ export const ErrorCodes = {
   STATE_DIR: 'NSML_E_STATE_DIR',
   SPAWN_FAILED: 'NSML_E_SPAWN_FAILED',
   GPU_PROBE: 'NSML_E_GPU_PROBE',
+  /** A GPU given to a session is held by a process that nsml did not start. */
+  GPU_BUSY: 'NSML_E_GPU_BUSY',
   TIMEOUT: 'NSML_E_TIMEOUT',
   INTERNAL: 'NSML_E_INTERNAL',
   /** A command line the CLI cannot parse: unknown flag, missing argument, bad value. */

@@ -23,6 +23,8 @@ export interface GpuProbe {
   read(): Promise<GpuState>;
   /** Stops any background sampling. */
   close(): void;
+  /** The check before a session starts (see NodeGpuProbe); a probe without it checks nothing. */
+  checkFree?(indices: readonly number[]): Promise<{ foreign: ForeignHolder[]; error?: string }>;
 }
 
 /** A foreign process found on a GPU just before a session was to start there. */

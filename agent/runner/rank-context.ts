@@ -2,6 +2,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { BlobCache } from '../cache/blob-cache.js';
 import type { DatasetCache } from '../datasets/dataset-cache.js';
+import type { ForeignHolder } from '../gpu/types.js';
 import type { RankSpec } from './rank-spec.js';
 import type { SessionDir } from './session-dir.js';
 
@@ -24,6 +25,11 @@ export interface RunnerDeps {
   pollMs: number;
   logger: Logger;
   clock: Clock;
+  /**
+   * Just before a rank starts: the processes nsml did not start that hold these node-local GPUs
+   * (the GPU probe's checkFree); `error` when the check itself failed. Absent: nothing is checked.
+   */
+  checkGpus?(indices: readonly number[]): Promise<{ foreign: ForeignHolder[]; error?: string }>;
   /** Services that live as long as a rank's process (the SDK bridge); none when absent. */
   rankServices?: RankServices;
 }

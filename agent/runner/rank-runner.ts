@@ -2,6 +2,7 @@ import { errorMessage } from '../../common/errors.js';
 import { cleanup } from './cleanup.js';
 import { exited, lostEnd, readExit } from './exited.js';
 import { materialize } from './materialize.js';
+import { gpuCheck } from './gpu-check.js';
 import { prestart } from './prestart.js';
 import { isAlive, signalGroup, signalProcess, type ProcessIdentity } from './proc.js';
 import type { RankContext, RankEnd, RunnerDeps } from './rank-context.js';
@@ -34,7 +35,7 @@ export function isFinished(phase: RankPhase): boolean {
 
 /**
  * One rank of one session epoch on this node, run as ordered hooks:
- * materialize → prestart → start → exited → cleanup. Its record is persisted at every step,
+ * materialize → prestart → gpu check → start → exited → cleanup. Its record is persisted at every step,
  * so that a restarted agent can re-adopt it (`RankRunner.adopt`).
  */
 export class RankRunner {
@@ -143,6 +144,7 @@ export class RankRunner {
     try {
       await materialize(ctx);
       const launch = await prestart(ctx);
+      await gpuCheck(ctx);
       if (this.stopCtl.signal.aborted) throw new Error('stopped');
       await this.deps.rankServices?.open(this.spec, this.dir);
       const supervisor = await start(ctx, launch);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../../common/log.js';
 import { startBridgeServer, type BridgeServer } from '../bridge/bridge-server.js';
 import { startCheckpointWatcher, type CheckpointWatcher } from '../bridge/checkpoint-watcher.js';
-import type { BridgeCommand } from '../bridge/protocol.js';
+import type { BridgeCommand, CommandResult } from '../bridge/protocol.js';
 import type { RankSpec } from '../runner/rank-spec.js';
 import type { SessionDir } from '../runner/session-dir.js';
 import type { RankHandler } from './rank-handler.js';
@@ -53,6 +53,30 @@ export class RankBridge {
   send(command: BridgeCommand): void {
     this.server.sendCommand(command);
     this.seen.add(command.id);
+  }
+
+  /** True while a script is connected (said hello) on the rank's socket. */
+  get connected(): boolean {
+    return this.server.getStatus().ready > 0;
+  }
+
+  /**
+   * Sends a command of the agent's own to the connected script and waits up to `timeoutMs` for
+   * its result; undefined when none came in time or the bridge closed first.
+   */
+  async ask(command: BridgeCommand, timeoutMs: number): Promise<CommandResult | undefined> {
+    const result = this.handler.ownResult(command.id);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs));
+    });
+    try {
+      this.send(command);
+      return await Promise.race([result, late]);
+    } finally {
+      clearTimeout(timer);
+      this.handler.forgetOwn(command.id);
+    }
   }
 
   /** Stops watching (after the registrations in flight), closes the socket, then the handler. */

@@ -33,6 +33,9 @@ export function checkpointsUnavailable(): NsmlError {
  * or are refused while this agent has none.
  */
 export class RankHandler implements BridgeHandler {
+  /** Commands the agent itself sent (not the coordinator's): their results stay here. */
+  private readonly own = new Map<string, (result: CommandResult | undefined) => void>();
+
   constructor(
     private readonly id: RankKey,
     private readonly telemetry: TelemetryOutbox,
@@ -49,7 +52,25 @@ export class RankHandler implements BridgeHandler {
   }
 
   onCommandResult(result: CommandResult): void {
+    const waiter = this.own.get(result.id);
+    if (waiter) {
+      this.own.delete(result.id);
+      return waiter(result);
+    }
     this.telemetry.addResult(this.id, toWireResult(result));
+  }
+
+  /**
+   * Waits for the result of a command the agent itself sent to the script (its result is not
+   * shipped to the coordinator, which never queued it); undefined when the rank's bridge closes first.
+   */
+  ownResult(id: string): Promise<CommandResult | undefined> {
+    return new Promise((resolve) => this.own.set(id, resolve));
+  }
+
+  /** Stops waiting for an own command's result; one that comes later is dropped. */
+  forgetOwn(id: string): void {
+    if (this.own.has(id)) this.own.set(id, () => {});
   }
 
   saveCheckpoint(request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
@@ -62,6 +83,8 @@ export class RankHandler implements BridgeHandler {
 
   /** The rank ended: lets go of what its checkpoints held. */
   close(): void {
+    for (const waiter of this.own.values()) waiter(undefined);
+    this.own.clear();
     this.checkpoints?.close?.();
   }
 }

@@ -25,6 +25,11 @@ export interface SessionBridgesOptions {
   watcherStableMs?: number;
 }
 
+/** How a save the agent asked for went. */
+export type SaveOutcome =
+  | { outcome: 'saved' | 'no script' | 'timed out' }
+  | { outcome: 'failed'; message: string };
+
 export interface SessionBridgesStatus {
   open: number;
   waitingCommands: number;
@@ -43,6 +48,7 @@ export class SessionBridges implements RankServices {
   private readonly waiting = new Map<string, { seen: SeenCommands; commands: BridgeCommand[] }>();
   private delivered = 0;
   private refused = 0;
+  private ownCommands = 0;
 
   constructor(private readonly o: SessionBridgesOptions) {}
 
@@ -95,6 +101,20 @@ export class SessionBridges implements RankServices {
     if (early.seen.has(command.id) || early.commands.some((c) => c.id === command.id)) return;
     early.commands.push(command);
     this.waiting.set(key, early);
+  }
+
+  /**
+   * Asks the script of one rank to save checkpoint `name` with its bound save (the `save`
+   * command, sent by the agent itself, e.g. before a preemption) and waits up to `timeoutMs`
+   * for the answer. Says 'no script' at once when no script is connected to the rank's bridge.
+   */
+  async askToSave(key: RankKey, name: string, timeoutMs: number): Promise<SaveOutcome> {
+    const bridge = this.bridges.get(rankKeyString(key));
+    if (!bridge || !bridge.connected) return { outcome: 'no script' };
+    const id = `agent-save-${key.epoch}-${key.rank}-${Date.now()}-${++this.ownCommands}`;
+    const result = await bridge.ask({ id, name: 'save', args: { name } }, timeoutMs);
+    if (!result) return { outcome: 'timed out' };
+    return result.ok ? { outcome: 'saved' } : { outcome: 'failed', message: result.error?.message ?? 'the save failed' };
   }
 
   /** Closes every bridge (the agent is closing; the processes keep running). */

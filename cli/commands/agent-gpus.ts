@@ -3,10 +3,9 @@
  * prints what the agent would report: each GPU (or MIG instance) with its memory, usage,
  * health and processes. Exit 0 whatever the node has (0 GPUs included); 2 on a usage error.
  */
-import type { GpuInfo } from '../../common/proto/types.js';
 import { createGpuProbe } from '../../agent/gpu/index.js';
 import type { GpuState } from '../../agent/gpu/types.js';
-import { formatTable, truncate } from '../format.js';
+import { formatGpuTable } from '../gpu-table.js';
 import { intFlag, parseFlags } from '../flags.js';
 import { processIo, printJson, type CliIo } from '../io.js';
 
@@ -50,47 +49,13 @@ export async function agentGpus(argv: string[], io: CliIo = processIo(new AbortC
   }
 }
 
-/** The human view: one table row per GPU, then reasons and processes in full. */
+/** The human view: driver versions, then the per-GPU table (cli/gpu-table.ts). */
 export function formatGpuState(state: GpuState): string {
   const head = state.driverVersion ? `driver ${state.driverVersion}${state.cudaVersion ? `, CUDA ${state.cudaVersion}` : ''}\n` : '';
   if (state.gpus.length === 0) {
     const reason = state.error ?? state.notice ?? 'nvidia-smi lists no GPU';
     return `${head}no NVIDIA GPU found: ${reason}\n`;
   }
-  const rows = state.gpus.map((g) => [
-    String(g.index ?? '-'),
-    g.uuid || '-',
-    g.name || '-',
-    `${num(g.memoryUsedMib)}/${num(g.memoryTotalMib)} MiB`,
-    suffix(g.utilizationPct, '%'),
-    suffix(g.temperatureC, 'C'),
-    suffix(g.powerW, 'W', 1),
-    g.mig || '-',
-    g.health || 'ok',
-    String(g.processes?.length ?? 0),
-  ]);
-  const table = formatTable(['INDEX', 'UUID', 'NAME', 'MEMORY', 'UTIL', 'TEMP', 'POWER', 'MIG', 'HEALTH', 'PROCS'], rows);
   const error = state.error ? `probe error: ${state.error}\n` : '';
-  return head + error + table + details(state.gpus);
-}
-
-function details(gpus: GpuInfo[]): string {
-  const lines: string[] = [];
-  for (const g of gpus) {
-    if (g.health && g.health !== 'ok') lines.push(`GPU ${g.index} ${g.health}: ${g.healthReason || '(no reason given)'}`);
-    for (const p of g.processes ?? []) {
-      const owner = p.session ? `session ${p.session}` : 'foreign';
-      lines.push(`GPU ${g.index} pid ${p.pid} ${owner} ${num(p.usedMemoryMib)} MiB ${truncate(p.name ?? '', 80)}`);
-    }
-  }
-  return lines.length > 0 ? `\n${lines.join('\n')}\n` : '';
-}
-
-function num(value: unknown): string {
-  return value === undefined || value === null ? '-' : String(Number(value));
-}
-
-function suffix(value: unknown, unit: string, digits = 0): string {
-  if (value === undefined || value === null) return '-';
-  return `${Number(value).toFixed(digits)}${unit === '%' ? '%' : ` ${unit}`}`;
+  return head + error + formatGpuTable(state.gpus);
 }

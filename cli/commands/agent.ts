@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { coordinatorAddress, nsmlHome } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { type Command, printUsage } from '../command.js';
+import { parseDuration } from '../duration.js';
 import { type FlagValues, parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { nsmlBin } from '../local/processes.js';
@@ -10,7 +11,7 @@ import { writeUnit } from '../systemd-unit.js';
 import { runAgentGpus } from './external.js';
 
 const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NODE] [--gpus 0,1]
-                  [--advertise ADDR] [--join-token TOKEN]
+                  [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR]
        nsml agent install-service [--output DIR] [--user USER] [the options above]
        nsml agent gpus [--json]
 
@@ -25,6 +26,8 @@ Options:
   --gpus 0,1                offer only these GPU indices ("none" for none; default all)
   --advertise ADDR          the address other ranks reach this node at (default: first IPv4)
   --join-token TOKEN        presented to the coordinator (default $NSML_JOIN_TOKEN)
+  --idle-window DUR         a session whose GPUs stay at 0 % this long is shown idle
+                            (nsml ps, nsml node ls); e.g. 30m (the default), 2h
 
 install-service writes nsml-agent.service (and nsml-agent.env with the join token, mode 600):
   --output DIR              where to write them (default /etc/systemd/system)
@@ -41,6 +44,7 @@ const RUN_FLAGS = {
   gpus: { type: 'string' },
   advertise: { type: 'string' },
   'join-token': { type: 'string' },
+  'idle-window': { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -72,6 +76,7 @@ export const agentCommand: Command = {
       gpus: parseGpuList(values.gpus),
       advertiseAddress: values.advertise,
       joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+      idleWindowMs: values['idle-window'] === undefined ? undefined : parseDuration(values['idle-window'], '--idle-window'),
     });
     io.err(`nsml agent running; Ctrl-C to stop (sessions keep running)\n`);
     await untilAborted(io.signal);
@@ -114,5 +119,6 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   const gpus = parseGpuList(values.gpus);
   if (gpus !== undefined) args.push('--gpus', gpus.length === 0 ? 'none' : gpus.join(','));
   if (values.advertise !== undefined) args.push('--advertise', values.advertise);
+  if (values['idle-window'] !== undefined) args.push('--idle-window', `${parseDuration(values['idle-window'], '--idle-window')}ms`);
   return args;
 }

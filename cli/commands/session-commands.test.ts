@@ -249,8 +249,12 @@ describe('nsml node', () => {
     const json = JSON.parse((await nsml(['node', 'ls', '--json'])).stdout);
     expect(json[0]).toMatchObject({ id: 'node1', state: 'ready', allocatedGpus: [0] });
     const table = (await nsml(['node', 'ls'])).stdout.split('\n');
-    expect(table[0]).toMatch(/^ID\s+STATE\s+GPUS FREE\/TOTAL\s+GPU HEALTH\s+CPUS\s+MEMORY\s+HEARTBEAT\s+SESSIONS$/);
-    expect(table[1]).toMatch(/^node1\s+ready\s+1\/3\s+1 quarantined\s+32\s+256\.0 GB\s+2s ago\s+alice\/scratch\/1$/);
+    expect(table[0]).toMatch(/^ID\s+STATE\s+GPUS\s+GPU HEALTH\s+CPUS\s+MEMORY\s+HEARTBEAT\s+SESSIONS$/);
+    expect(table[1]).toMatch(/^node1\s+ready\s+1\/3 free\s+GPU 2 quarantined: no reason given\s+32\s+256\.0 GB\s+2s ago\s+alice\/scratch\/1$/);
+    const shown = (await nsml(['node', 'show', 'node1'])).stdout;
+    expect(shown).toMatch(/^node1 {2}ready {2}1\/3 GPUs free/);
+    expect(shown).toMatch(/\n2\s+GPU-2\s+H100\s+-\/81559 MiB.*quarantined\s+0\n/);
+    expect((await nsml(['node', 'show', 'nope'])).stderr).toMatch(/NSML_E_NODE_NOT_FOUND: no node named "nope"; known nodes: node1/);
     const drained = await nsml(['node', 'drain', 'node1', '--reason', 'disk swap']);
     expect(drained.stdout).toBe('node1: draining (disk swap)\n');
     expect((await nsml(['node', 'drain', 'nope'])).stderr).toMatch(/NSML_E_/);

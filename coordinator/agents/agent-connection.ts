@@ -6,6 +6,7 @@ import type { AgentMessage__Output, CoordinatorMessage, NodeInventory__Output } 
 import type { Register__Output } from '../../common/proto/generated/nsml/v1/Register.js';
 import type { CoordinatorContext } from '../context.js';
 import { heldDatasets } from '../datasets/held-datasets.js';
+import { applyIdleReport } from '../sessions/idle-sessions.js';
 import { ingestMetricBatch } from '../metrics/metric-ingest.js';
 import type { AgentLink } from './agent-registry.js';
 import { ingestLogBatch } from './log-ingest.js';
@@ -86,6 +87,7 @@ export class AgentConnection implements AgentLink {
       if (m.body === 'heartbeat' && m.heartbeat) {
         this.ctx.agents.setDatasets(this.nodeId, heldDatasets(m.heartbeat.datasets));
         if (m.heartbeat.running.length > 0) this.ctx.lifecycle.checkRunning(this.nodeId, m.heartbeat.running);
+        applyIdleReport(this.ctx, this.nodeId, m.heartbeat.idleSessions);
       } else if (m.body === 'sessionStatus' && m.sessionStatus) {
         this.ctx.lifecycle.onStatus(this.nodeId, m.sessionStatus);
       } else if (m.body === 'logBatch' && m.logBatch) {

@@ -15,6 +15,8 @@ interface Entry {
   gpus: GpuInfo__Output[] | undefined;
   /** NAME@V of the dataset versions the node's cache holds, from its latest heartbeat. */
   datasets: string[];
+  /** Sessions the node reported idle in its latest heartbeat. */
+  idle: string[];
 }
 
 /** Which agents are connected now, when each was last heard from, and its latest GPU state. */
@@ -26,7 +28,7 @@ export class AgentRegistry {
   attach(link: AgentLink, nowMs: number): void {
     const old = this.links.get(link.nodeId);
     if (old && old.link !== link) old.link.close('the node connected again on another stream');
-    this.links.set(link.nodeId, { link, lastSeenMs: nowMs, gpus: undefined, datasets: [] });
+    this.links.set(link.nodeId, { link, lastSeenMs: nowMs, gpus: undefined, datasets: [], idle: [] });
     this.dirty.set(link.nodeId, nowMs);
   }
 
@@ -79,6 +81,16 @@ export class AgentRegistry {
   /** The dataset versions (NAME@V) the node reported holding; empty when unknown. */
   datasets(nodeId: string): string[] {
     return this.links.get(nodeId)?.datasets ?? [];
+  }
+
+  setIdle(nodeId: string, sessions: string[]): void {
+    const e = this.links.get(nodeId);
+    if (e) e.idle = sessions;
+  }
+
+  /** The sessions the node reported idle in its latest heartbeat; empty when not connected. */
+  idleSessions(nodeId: string): string[] {
+    return this.links.get(nodeId)?.idle ?? [];
   }
 
   /** Heartbeat times not yet written to the store; clears them. */

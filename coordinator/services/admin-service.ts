@@ -14,6 +14,7 @@ function nodeProto(ctx: CoordinatorContext, n: NodeRow, active: AssignmentRow[])
     inventory: gpus ? { ...n.inventory, gpus } : n.inventory,
     lastHeartbeatMs: ctx.agents.lastSeen(n.id) ?? n.lastHeartbeatMs,
     sessions: [...new Set(mine.map((a) => a.session))],
+    idleSessions: ctx.agents.idleSessions(n.id).filter((s) => mine.some((a) => a.session === s)),
     allocatedGpus: mine.flatMap((a) => a.gpuIndices).sort((a, b) => a - b),
     reason: n.reason || (n.state !== 'down' && !ctx.agents.isConnected(n.id) ? 'disconnected' : ''),
   };

@@ -8,6 +8,7 @@ export function toSessionProto(s: SessionRow, assignments: AssignmentRow[], even
     gpusPerNode: s.gpusPerNode, entry: s.entry, args: s.args, memo: s.memo, createdMs: s.createdMs,
     startedMs: s.startedMs, endedMs: s.endedMs, epoch: s.epoch, priority: s.priority, cpus: s.cpus,
     memoryMib: s.memoryMib, workspace: s.workspace, preemptions: s.preemptions,
+    idle: s.idle && s.state === 'running',
     placements: assignments.map((a) => ({ nodeId: a.nodeId, gpuIndices: a.gpuIndices, rank: a.rank })),
     events: events ?? [],
   };

@@ -87,6 +87,21 @@ describe('applyPlan: preemption', () => {
     expect(w.store.activeAssignments().map((a) => a.session)).toEqual([low]);
   });
 
+  it('a heartbeat that still lists the victim does not repeat the stop while it saves within its grace', () => {
+    const { low, high } = running();
+    w.clock.ms = 5_000;
+    w.lifecycle.applyPlan(plan({ preemptions: [{ sessionId: low, forSessionId: high, reason: '' }] }), w.clock.now());
+    const listed = [{ session: low, epoch: 1, rank: 0, pid: 42, state: 'running' }];
+    w.clock.ms = 5_200;
+    w.lifecycle.checkRunning('n1', listed);
+    expect(n1.stops()).toHaveLength(1);
+    // Long past the grace and a heartbeat timeout: the stop is repeated, still asking to save.
+    w.clock.ms = 60_000;
+    w.lifecycle.checkRunning('n1', listed);
+    expect(n1.stops()).toHaveLength(2);
+    expect(n1.stops()[1]).toMatchObject({ session: low, epoch: 1, checkpoint: true });
+  });
+
   it('ends the run preempted once every rank exited, requeues the same name and bumps the epoch at the next placement', () => {
     const { low, high } = running();
     w.clock.ms = 5_000;

@@ -169,9 +169,14 @@ export class Lifecycle {
       const stopping = s && p.epoch === s.epoch && s.stopRequestedMs > 0;
       if (!stale && !stopping) continue;
       const key = `${nodeId}|${p.session}|${p.epoch}`;
-      if (now - (this.stopSentAt.get(key) ?? 0) < this.deps.stopGraceMs + this.deps.heartbeatTimeoutMs) continue;
+      // A requested stop was sent when it was requested (and persisted): repeat it only once the
+      // grace has passed, so a heartbeat never cuts short a rank that is saving before it stops.
+      const sentAt = Math.max(this.stopSentAt.get(key) ?? 0, stale ? 0 : s!.stopRequestedMs);
+      const graceMs = Math.max(this.deps.stopGraceMs, stale ? 0 : s!.stopGraceMs);
+      if (now - sentAt < graceMs + this.deps.heartbeatTimeoutMs) continue;
       this.stopSentAt.set(key, now);
-      fx.stop(nodeId, p.session, p.epoch, stale ? 0 : s!.stopGraceMs, stale ? `stale epoch ${p.epoch}` : 'stop requested');
+      const preempting = !stale && s!.preemptedFor !== '';
+      fx.stop(nodeId, p.session, p.epoch, stale ? 0 : s!.stopGraceMs, stale ? `stale epoch ${p.epoch}` : 'stop requested', preempting);
     }
     if (this.stopSentAt.size > 10_000) this.stopSentAt.clear();
     this.flush(fx);

@@ -240,6 +240,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (command, rank)
   );
   `,
+  `
+  ALTER TABLE sessions ADD COLUMN idle INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

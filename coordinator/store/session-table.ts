@@ -13,7 +13,7 @@ interface SessionRecord {
   env_json: string; memo: string; workspace: string; priority: number; time_limit_s: number; created_ms: number;
   started_ms: number; ended_ms: number; exit_code: number | null; epoch: number; master_port: number;
   stop_requested_ms: number; stop_grace_ms: number; queued_ms: number; placed_ms: number; attained_gpu_ms: number;
-  preempted_for: string; preemptions: number;
+  preempted_for: string; preemptions: number; idle: number;
 }
 
 interface AssignmentRecord {
@@ -30,7 +30,7 @@ function toSession(r: SessionRecord): SessionRow {
     startedMs: r.started_ms, endedMs: r.ended_ms, exitCode: r.exit_code ?? undefined, epoch: r.epoch,
     masterPort: r.master_port, stopRequestedMs: r.stop_requested_ms, stopGraceMs: r.stop_grace_ms,
     queuedMs: r.queued_ms || r.created_ms, placedMs: r.placed_ms, attainedGpuMs: r.attained_gpu_ms,
-    preemptedFor: r.preempted_for, preemptions: r.preemptions,
+    preemptedFor: r.preempted_for, preemptions: r.preemptions, idle: r.idle === 1,
   };
 }
 
@@ -46,7 +46,7 @@ const SESSION_COLUMNS: Record<keyof SessionPatch, string> = {
   state: 'state', reason: 'reason', startedMs: 'started_ms', endedMs: 'ended_ms', exitCode: 'exit_code',
   epoch: 'epoch', masterPort: 'master_port', stopRequestedMs: 'stop_requested_ms', stopGraceMs: 'stop_grace_ms',
   queuedMs: 'queued_ms', placedMs: 'placed_ms', attainedGpuMs: 'attained_gpu_ms', preemptedFor: 'preempted_for',
-  preemptions: 'preemptions',
+  preemptions: 'preemptions', idle: 'idle',
 };
 
 const RANK_COLUMNS: Record<keyof RankPatch, string> = {
@@ -66,9 +66,14 @@ function patcher<P extends object>(db: Database.Database, table: string, columns
       cache.set(id, stmt);
     }
     const values: Record<string, unknown> = { ...key };
-    for (const k of keys) values[k] = (patch as Record<string, unknown>)[k] ?? null;
+    for (const k of keys) values[k] = sqlValue((patch as Record<string, unknown>)[k]);
     stmt.run(values);
   };
+}
+
+/** SQLite binds no booleans: they are stored as 0 and 1. */
+function sqlValue(v: unknown): unknown {
+  return typeof v === 'boolean' ? Number(v) : v ?? null;
 }
 
 export function sessionMethods(db: Database.Database): SessionMethods {

@@ -62,11 +62,13 @@ export interface SessionRow extends NewSession {
   preemptedFor: string;
   /** Times it was preempted and requeued. */
   preemptions: number;
+  /** Every node that runs it reports its GPUs at 0 % for the agents' idle window. */
+  idle: boolean;
 }
 
 export type SessionPatch = Partial<Pick<SessionRow,
   'state' | 'reason' | 'startedMs' | 'endedMs' | 'exitCode' | 'epoch' | 'masterPort' | 'stopRequestedMs' | 'stopGraceMs'
-  | 'queuedMs' | 'placedMs' | 'attainedGpuMs' | 'preemptedFor' | 'preemptions'>>;
+  | 'queuedMs' | 'placedMs' | 'attainedGpuMs' | 'preemptedFor' | 'preemptions' | 'idle'>>;
 
 /** A user's decayed GPU usage for fair share, as of `updatedMs`. */
 export interface UsageRow {

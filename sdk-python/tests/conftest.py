@@ -46,9 +46,10 @@ def run_script(code: str, cwd: Path, args: Optional[List[str]] = None, env: Opti
 @pytest.fixture(autouse=True)
 def _fresh_bindings():
     import nsml
-    from nsml import _commands, _report
+    from nsml import _commands, _report, _resume
 
     nsml.bind()
+    _resume.reset()
     nsml.hparams.clear_all()
     _commands.COMMANDS.clear()
     _report.STATE.scope = None

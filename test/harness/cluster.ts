@@ -19,6 +19,8 @@ export interface ClusterOptions {
   heartbeatTimeout?: string;
   /** GPUs each agent offers (`--gpus 0..N-1` of a fake 8-GPU nvidia-smi); default none. */
   gpusPerAgent?: number;
+  /** More `nsml agent` flags for every agent, e.g. ['--idle-window', '1s']. */
+  agentArgs?: string[];
 }
 
 /**
@@ -32,6 +34,7 @@ export class TestCluster {
   private coordinator: ResultPromise | undefined;
   private readonly agents = new Map<string, ResultPromise>();
   private gpuArgs: string[] = [];
+  private agentArgs: string[] = [];
   private agentEnv: Record<string, string> = {};
 
   private constructor(dir: string) {
@@ -46,6 +49,7 @@ export class TestCluster {
     const cluster = new TestCluster(mkdtempSync(join(tmpdir(), 'nsml-e2e-')));
     try {
       if (options.gpusPerAgent) cluster.useFakeGpus(options.gpusPerAgent);
+      cluster.agentArgs = options.agentArgs ?? [];
       await cluster.startCoordinator(options.heartbeatTimeout ?? '3s');
       for (let i = 0; i < (options.agents ?? 2); i += 1) await cluster.startAgent(`node${i + 1}`);
       await cluster.waitFor(async () => (await cluster.nodes()).filter((n) => n.state === 'ready').length === (options.agents ?? 2), 'agents to register');
@@ -93,7 +97,7 @@ export class TestCluster {
   }
 
   async startAgent(name: string): Promise<void> {
-    const args = ['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name, ...this.gpuArgs];
+    const args = ['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name, ...this.gpuArgs, ...this.agentArgs];
     const child = this.spawn(args, name, this.agentEnv);
     this.agents.set(name, child);
   }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Dict, Optional
 
-from . import _report
+from . import _report, _resume
 from ._args import reserved_args
 from ._errors import INVALID_ARGUMENT, NOTHING_BOUND, NsmlError
 from ._names import checkpoint_name, session_name
@@ -35,9 +35,15 @@ def bind(save: Optional[Callable[..., Any]] = None, load: Optional[Callable[...,
 
     Each callback is called with one positional argument (a path, or the data for ``infer``)
     plus the keyword arguments given here, e.g. ``bind(save=f, model=model)`` → ``f(path, model=model)``.
+
+    In a session the platform requeued after a preemption, the first ``bind`` with a ``load``
+    callback loads the checkpoint to resume from (``NSML_RESUME_CHECKPOINT`` of
+    ``NSML_RESUME_FROM``) right away, once per process, and prints ``nsml: resumed from ...``.
     """
     BINDINGS.save, BINDINGS.load, BINDINGS.infer = save, load, infer
     BINDINGS.kwargs = dict(kwargs)
+    if load is not None:
+        _resume_after_bind()
 
 
 def _first(value: Any, alias: Any, what: str) -> Any:
@@ -102,6 +108,11 @@ def load(checkpoint: Any = None, load_fn: Optional[Callable[..., Any]] = None, s
     return fn(path, **kwargs)
 
 
+def _resume_after_bind() -> None:
+    """``bind``'s ``load`` parameter hides this module's ``load``; here it is the module's."""
+    _resume.resume_once(load)
+
+
 def infer(data: Any, **kwargs: Any) -> Any:
     """Calls the bound infer callback with ``data`` (and the bind keyword arguments)."""
     if BINDINGS.infer is None:
@@ -113,15 +124,16 @@ def paused(scope: Optional[Dict[str, Any]] = None) -> None:
     """Remembers ``scope`` (e.g. ``locals()``) for the operator's ``get``; when the platform
     relaunched the script with ``--pause 1`` (fork, resume), loads the checkpoint named by
     ``--iteration`` with the bound load callback, then returns. A session requeued after a
-    preemption loads ``NSML_RESUME_CHECKPOINT`` the same way, without ``--pause``."""
+    preemption loads ``NSML_RESUME_CHECKPOINT`` the same way, without ``--pause``, unless its
+    ``bind(load=...)`` already did."""
     if scope is not None:
         _report.STATE.scope = scope
     args = reserved_args(sys.argv[1:])
     if not args.pause:
-        if RUNTIME.env.resume_checkpoint:
-            load(RUNTIME.env.resume_checkpoint, session=RUNTIME.env.resume_from)
+        _resume.resume_once(load)
         return
     if not args.iteration:
         raise NsmlError(INVALID_ARGUMENT, "the script was started with --pause 1 but without --iteration NAME; "
                         "name the checkpoint to resume from")
+    _resume.mark_done()
     load(args.iteration, session=RUNTIME.env.resume_from)
