@@ -32,6 +32,12 @@ describe('admissible', () => {
     expect(a).toMatchObject({ ok: false, largest: 0 });
   });
 
+  it('says plainly that a cluster without GPUs runs only CPU sessions', () => {
+    const cpuOnly = nodes(2, 0);
+    expect(admissible({ gpus: 1, gpusPerNode: 0, cpus: 1 }, cpuOnly)).toMatchObject({ ok: false, largest: 0, why: expect.stringMatching(/no node of the cluster has a GPU/) });
+    expect(admissible({ gpus: 0, gpusPerNode: 0, cpus: 1 }, cpuOnly).ok).toBe(true);
+  });
+
   it('gangShape: one node when it fits, else whole nodes', () => {
     expect(gangShape({ gpus: 6, gpusPerNode: 0 }, nodes(2))).toEqual({ processes: 1, perNode: 6 });
     expect(gangShape({ gpus: 32, gpusPerNode: 0 }, nodes(2))).toEqual({ processes: 4, perNode: 8 });

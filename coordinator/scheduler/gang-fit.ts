@@ -107,6 +107,9 @@ export function admissibleOn(session: Pick<PendingSession, 'gpus' | 'gpusPerNode
     return profile.big > 0 ? { ok: true } : { ok: false, largest, why: profile.nodes === 0 ? 'the cluster has no nodes' : `no node has ${profile.cpus} CPUs and ${profile.memoryMib} MiB` };
   }
   const shape = shapeFor(session, largestNode);
+  if (largestNode === 0) {
+    return { ok: false, largest: 0, why: profile.nodes === 0 ? 'the cluster has no nodes' : 'no node of the cluster has a GPU (run it on CPU with -g 0)' };
+  }
   if (!shape) {
     const divisor = largestDivisor(session.gpus, largestNode);
     const hint = session.gpusPerNode === 0 && divisor > 0 ? ` (ask for ${divisor} GPUs per node to spread it over ${session.gpus / divisor} nodes)` : '';

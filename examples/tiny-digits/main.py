@@ -1,7 +1,7 @@
 """Train a small classifier on generated MNIST-like digits, the NSML way, with no dependencies.
 
     python3 main.py --lr 0.05 --epochs 10          # offline: ./.nsml/ holds metrics and checkpoints
-    nsml run -d tiny-digits main.py -- --lr 0.05    # on the platform; then, while it runs:
+    nsml run -e main.py -a "--lr 0.05"              # on the platform; then, while it runs:
     nsml control SESSION set lr=0.01 | save best | call evaluate | get val_acc | stop
 """
 

@@ -25,6 +25,7 @@ from ._version import PROTOCOL_VERSION, __version__
 from ._warn import warn_once
 from ._wire import MAX_LINE_BYTES, TARGET_LINE_BYTES, encode_line
 
+_FIRST_CONNECT_WAIT_S = 2.0
 _IO_TIMEOUT_S = 10.0
 _MAX_BACKOFF_S = 2.0
 
@@ -181,6 +182,13 @@ class BridgeTransport(Transport):
 
     def _send_line(self, line: bytes) -> None:
         self.start()
+        if self.connects == 0:
+            # The first batch usually comes before the connect thread has said hello: give it a
+            # moment (this runs on the flusher thread, never on the training loop's).
+            try:
+                self._wait_connected(time.monotonic() + _FIRST_CONNECT_WAIT_S, "deliver")
+            except AgentUnavailableError:
+                pass
         with self._send_lock:
             sock = self._sock
             if sock is None:
