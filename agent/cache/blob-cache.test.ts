@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../common/hashing.js';
-import { BlobCache } from './blob-cache.js';
-import { MemoryBlobSource } from './blob-source.js';
+import { BlobCache, CACHED_MODE } from './blob-cache.js';
+import { MemoryBlobSource, type BlobSource } from './blob-source.js';
 
 describe('BlobCache', () => {
   let dir: string;
@@ -47,5 +47,28 @@ describe('BlobCache', () => {
     source.add(hash, Buffer.from('wrong'));
     await expect(cache.ensure(hash)).rejects.toMatchObject({ code: 'NSML_E_BLOB_CORRUPT' });
     expect(() => statSync(cache.path(hash))).toThrow();
+  });
+});
+
+describe('BlobCache with a source that verifies', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lets the source write the final name with the cached mode, and does not read the blob again', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nsml-cache-'));
+    const calls: Array<{ dest: string; mode: number | undefined }> = [];
+    const source: BlobSource = {
+      verifies: true,
+      fetch: async (_hash, dest, options) => {
+        calls.push({ dest, mode: options?.mode });
+        // Bytes that do not match: a verifying source is trusted, so the cache must not re-hash.
+        writeFileSync(dest, 'trusted', { mode: options?.mode });
+      },
+      close: () => {},
+    };
+    const cache = new BlobCache(join(dir, 'blobs'), source);
+    const hash = sha256('anything');
+    expect(await cache.ensure(hash)).toBe(cache.path(hash));
+    expect(calls).toEqual([{ dest: cache.path(hash), mode: CACHED_MODE }]);
   });
 });

@@ -62,6 +62,7 @@ export class BlobCache {
     const have = await sizeOf(final);
     if (have !== undefined && (expectedSize === undefined || have === expectedSize)) return final;
     await mkdir(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    if (this.source.verifies) return this.fetchVerified(hash, final);
     const tmp = `${final}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await this.source.fetch(hash, tmp);
@@ -74,10 +75,24 @@ export class BlobCache {
       return final;
     } catch (err) {
       await rm(tmp, { force: true });
-      if (err instanceof NsmlError) throw err;
-      throw new NsmlError(ErrorCodes.BLOB_NOT_FOUND, `cannot fetch blob ${hash}: ${errorMessage(err)}`, { cause: err });
+      throw fetchFailure(hash, err);
     }
   }
+
+  /** A source that verifies and places atomically writes the final name itself: no second read. */
+  private async fetchVerified(hash: string, final: string): Promise<string> {
+    try {
+      await this.source.fetch(hash, final, { mode: CACHED_MODE });
+      return final;
+    } catch (err) {
+      throw fetchFailure(hash, err);
+    }
+  }
+}
+
+function fetchFailure(hash: string, err: unknown): NsmlError {
+  if (err instanceof NsmlError) return err;
+  return new NsmlError(ErrorCodes.BLOB_NOT_FOUND, `cannot fetch blob ${hash}: ${errorMessage(err)}`, { cause: err });
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

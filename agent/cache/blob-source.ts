@@ -6,20 +6,39 @@ import { CLIENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { BlobServiceClient } from '../../common/proto/types.js';
 
+export interface FetchOptions {
+  /** Permission bits of the file (honoured by sources that set `verifies`). */
+  mode?: number;
+}
+
 /** Where the agent gets blobs it does not have yet. */
 export interface BlobSource {
   /** Writes the whole blob `hash` to `destPath` (created or replaced). */
-  fetch(hash: string, destPath: string): Promise<void>;
+  fetch(hash: string, destPath: string, options?: FetchOptions): Promise<void>;
+  /**
+   * True when `fetch` itself verifies the sha256, fsyncs, applies `options.mode` and makes
+   * `destPath` appear atomically: the cache then fetches straight to the final name and does
+   * not read the blob again.
+   */
+  readonly verifies?: boolean;
   close(): void;
 }
+
+/**
+ * The receive window of a blob client's connection and streams: a Get stream then runs
+ * without waiting for a window update every 64 KiB.
+ */
+export const BLOB_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
 /** Blobs from the coordinator's BlobService (verified and written atomically by downloadBlob). */
 export function createGrpcBlobSource(address: string): BlobSource {
   const proto = loadProto();
-  const client = new proto.nsml.v1.BlobService(address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS) as BlobServiceClient;
+  const options = { ...CLIENT_CHANNEL_OPTIONS, 'grpc-node.flow_control_window': BLOB_FLOW_CONTROL_WINDOW };
+  const client = new proto.nsml.v1.BlobService(address, grpc.credentials.createInsecure(), options) as BlobServiceClient;
   return {
-    fetch: async (hash, destPath) => {
-      await downloadBlob(client, hash, destPath, { target: address });
+    verifies: true,
+    fetch: async (hash, destPath, fetchOptions = {}) => {
+      await downloadBlob(client, hash, destPath, { target: address, ...(fetchOptions.mode === undefined ? {} : { mode: fetchOptions.mode }) });
     },
     close: () => client.close(),
   };

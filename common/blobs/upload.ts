@@ -1,18 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
-import { createReadStream } from 'node:fs';
 import { DEADLINES_MS, deadline } from '../grpc/options.js';
 import { fromServiceError } from '../grpc/status.js';
-import { CHUNK_BYTES, sha256 } from '../hashing.js';
 import type { BlobServiceClient } from '../proto/types.js';
 import type { HasResponse__Output } from '../proto/generated/nsml/v1/HasResponse.js';
+import { type BlobFile, bytesSource, fileSource } from './blob-sources.js';
 import { putBlobs, targetOf, type BlobSource } from './put-stream.js';
 
-/** A file to upload, named by the sha256 of its content. */
-export interface BlobFile {
-  path: string;
-  hash: string;
-  size: number;
-}
+export { type BlobFile, bytesSource, fileSource } from './blob-sources.js';
 
 export interface UploadOptions {
   /** Sent with every call (e.g. the `nsml-user` entry). */
@@ -21,6 +15,8 @@ export interface UploadOptions {
   hasDeadlineMs?: number;
   /** A Put stream carries blobs up to about this many bytes, then a new one starts; default 64 MiB. */
   streamBytes?: number;
+  /** Put streams at once: while one waits for the store to make its blobs durable, another sends; default 2. */
+  streams?: number;
   /** Each Put stream's deadline is 30 s plus its bytes at this rate; default 1 MiB/s. */
   minBytesPerSecond?: number;
   /** Called after each Put stream with the bytes uploaded so far. */
@@ -54,57 +50,62 @@ export async function missingBlobs(client: BlobServiceClient, hashes: string[], 
   return out;
 }
 
-/** Uploads what the store lacks of `sources`, several blobs per Put stream, resuming partial ones. */
+type Pending = { source: BlobSource; offset: number };
+
+/** Groups blobs into streams of up to about `limit` bytes, in order. */
+function streamsOf(todo: Pending[], limit: number): Array<{ blobs: Pending[]; bytes: number }> {
+  const out: Array<{ blobs: Pending[]; bytes: number }> = [];
+  let cur: { blobs: Pending[]; bytes: number } = { blobs: [], bytes: 0 };
+  for (const item of todo) {
+    const bytes = item.source.size - item.offset;
+    if (cur.blobs.length > 0 && cur.bytes + bytes > limit) {
+      out.push(cur);
+      cur = { blobs: [], bytes: 0 };
+    }
+    cur.blobs.push(item);
+    cur.bytes += bytes;
+  }
+  if (cur.blobs.length > 0) out.push(cur);
+  return out;
+}
+
+/**
+ * Uploads what the store lacks of `sources`: asks Has first, sends only what is missing (from
+ * where a partial upload stopped), many blobs per Put stream, `streams` streams at once. The
+ * first failure stops the streams not yet started and is thrown once the others ended.
+ */
 export async function uploadSources(client: BlobServiceClient, sources: BlobSource[], options: UploadOptions = {}): Promise<UploadResult> {
   const unique = [...new Map(sources.map((s) => [s.hash, s])).values()];
   const missing = await missingBlobs(client, unique.map((s) => s.hash), options);
   const todo = unique.filter((s) => missing.has(s.hash)).map((source) => ({ source, offset: Math.min(missing.get(source.hash)!, source.size) }));
-  const limit = options.streamBytes ?? 64 * 1024 * 1024;
   const rate = options.minBytesPerSecond ?? 1024 * 1024;
+  const target = targetOf(client, options.target);
+  const queue = streamsOf(todo, options.streamBytes ?? 64 * 1024 * 1024);
   const result: UploadResult = { uploadedBytes: 0, uploadedBlobs: 0 };
-  let batch: typeof todo = [];
-  let batchBytes = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const deadlineMs = 30_000 + Math.ceil((batchBytes / rate) * 1000);
-    result.uploadedBytes += await putBlobs(client, batch, { deadlineMs, ...(options.metadata ? { metadata: options.metadata } : {}), target: targetOf(client, options.target) });
-    result.uploadedBlobs += batch.length;
-    options.onProgress?.(result.uploadedBytes);
-    batch = [];
-    batchBytes = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    for (let next = queue.shift(); next && !failure; next = queue.shift()) {
+      const deadlineMs = 30_000 + Math.ceil((next.bytes / rate) * 1000);
+      let sent: number;
+      try {
+        sent = await putBlobs(client, next.blobs, { deadlineMs, ...(options.metadata ? { metadata: options.metadata } : {}), target });
+      } catch (err) {
+        failure ??= { err };
+        return;
+      }
+      result.uploadedBytes += sent;
+      result.uploadedBlobs += next.blobs.length;
+      options.onProgress?.(result.uploadedBytes);
+    }
   };
-  for (const item of todo) {
-    if (batch.length > 0 && batchBytes + (item.source.size - item.offset) > limit) await flush();
-    batch.push(item);
-    batchBytes += item.source.size - item.offset;
-  }
-  await flush();
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.streams ?? 2, queue.length)) }, worker));
+  if (failure) throw failure.err;
   return result;
-}
-
-/** A file on disk as a blob source. */
-export function fileSource(file: BlobFile): BlobSource {
-  return {
-    hash: file.hash,
-    size: file.size,
-    read: (offset) => (file.size === offset ? [] : createReadStream(file.path, { start: offset, highWaterMark: CHUNK_BYTES })) as AsyncIterable<Uint8Array>,
-  };
-}
-
-/** Bytes in memory as a blob source. */
-export function bytesSource(data: Uint8Array, hash = sha256(data)): BlobSource {
-  return {
-    hash,
-    size: data.length,
-    read: async function* (offset) {
-      for (let at = offset; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, Math.min(at + CHUNK_BYTES, data.length));
-    },
-  };
 }
 
 /**
  * Uploads the files the blob store lacks: asks Has first, sends only what is missing (from
- * where a partial upload stopped), many small blobs per Put stream, in 1 MiB chunks.
+ * where a partial upload stopped), many small blobs per Put stream, big ones in PUT_CHUNK_BYTES chunks.
  */
 export function uploadFiles(client: BlobServiceClient, files: BlobFile[], options: UploadOptions = {}): Promise<UploadResult> {
   return uploadSources(client, files.map(fileSource), options);

@@ -1,11 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadBlob } from '../../common/blobs/download.js';
 import { putBlobs } from '../../common/blobs/put-stream.js';
 import { bytesSource, uploadBytes, uploadFiles } from '../../common/blobs/upload.js';
+import { GET_CHUNK_BYTES, PUT_CHUNK_BYTES } from '../../common/blobs/chunk-sizes.js';
 import { CHUNK_BYTES, sha256, sha256File } from '../../common/hashing.js';
+import type { BlobChunk__Output } from '../../common/proto/types.js';
+import { widenReceiveWindow } from '../blobs/receive-window.js';
+import { type BlobServer, serveBlobs, startBlobServer } from '../blobs/test-fixtures/blob-server.js';
+import { GatedDisk, until } from '../blobs/test-fixtures/gated-disk.js';
+import { blobService } from './blob-service.js';
 import { startTestCoordinator, unaryCall, type TestCoordinator } from '../test-fixtures/harness.js';
 
 let t: TestCoordinator;
@@ -67,5 +74,105 @@ describe('BlobService with the common/blobs client', () => {
     const dest = join(work, 'nothing');
     await expect(downloadBlob(t.clients.blobs, sha256('absent'), dest)).rejects.toMatchObject({ code: 'NSML_E_BLOB_NOT_FOUND' });
     expect(() => readFileSync(dest)).toThrow();
+  });
+});
+
+describe('BlobService over a store whose fsyncs the test holds back', () => {
+  let s: BlobServer;
+  let disk: GatedDisk;
+  beforeEach(async () => {
+    disk = new GatedDisk();
+    s = await startBlobServer({ disk });
+  });
+  afterEach(async () => {
+    disk.openFiles();
+    disk.openDirs();
+    await s.close();
+  });
+
+  it('answers a Put of many small blobs only once they are durable', async () => {
+    const blobs = Array.from({ length: 20 }, (_, i) => Buffer.from(`small blob ${i}`));
+    let done = false;
+    const put = putBlobs(s.client, blobs.map((b) => ({ source: bytesSource(b), offset: 0 })), { deadlineMs: 10_000 }).then(() => (done = true));
+    await until(() => disk.waiting >= blobs.length);
+    expect(done).toBe(false);
+    expect((await unaryCall(s.client, s.client.Has, { hashes: blobs.map((b) => sha256(b)) })).missing).toHaveLength(blobs.length);
+    disk.openFiles();
+    await until(() => disk.waiting > 0);
+    expect(done).toBe(false);
+    disk.openDirs();
+    await put;
+    expect((await unaryCall(s.client, s.client.Has, { hashes: blobs.map((b) => sha256(b)) })).missing).toEqual([]);
+  });
+});
+
+describe('BlobService in 4 MiB chunks', () => {
+  let s: BlobServer;
+  beforeEach(async () => {
+    s = await startBlobServer();
+  });
+  afterEach(() => s.close());
+
+  it('stores a blob of several chunks and serves it back in GET_CHUNK_BYTES chunks', async () => {
+    const data = randomBytes(2 * GET_CHUNK_BYTES + 999);
+    const r = await uploadBytes(s.client, data);
+    expect(r.uploadedBytes).toBe(data.length);
+    const sizes: number[] = [];
+    for await (const c of s.client.Get({ hash: r.hash, offset: 0 }) as AsyncIterable<BlobChunk__Output>) sizes.push(c.data.length);
+    expect(sizes).toEqual([GET_CHUNK_BYTES, GET_CHUNK_BYTES, 999]);
+    const dest = join(s.dir, 'out', 'blob');
+    expect(await downloadBlob(s.client, r.hash, dest, { mode: 0o444 })).toEqual({ size: data.length });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    expect(statSync(dest).mode & 0o777).toBe(0o444);
+  });
+
+  it('refuses a blob of several chunks that does not match its name, and keeps nothing', async () => {
+    const data = randomBytes(2 * PUT_CHUNK_BYTES + 1);
+    const lie = { ...bytesSource(data), hash: sha256('something else') };
+    await expect(putBlobs(s.client, [{ source: lie, offset: 0 }], { deadlineMs: 10_000 })).rejects.toMatchObject({ code: 'NSML_E_BLOB_CORRUPT' });
+    const has = await unaryCall(s.client, s.client.Has, { hashes: [lie.hash] });
+    expect(has).toMatchObject({ missing: [lie.hash], partial: {} });
+  });
+
+  it('resumes from a partial upload that ends inside a 4 MiB chunk', async () => {
+    const data = randomBytes(3 * PUT_CHUNK_BYTES);
+    const hash = sha256(data);
+    const have = PUT_CHUNK_BYTES + 12_345;
+    writeFileSync(join(s.dir, 'blobs', 'partial', hash), data.subarray(0, have));
+    expect((await unaryCall(s.client, s.client.Has, { hashes: [hash] })).partial[hash]).toBe(have);
+    expect(await uploadBytes(s.client, data)).toEqual({ hash, uploadedBytes: data.length - have });
+    expect((await s.store.readAll(hash)).equals(data)).toBe(true);
+  });
+
+  it('widens the receive window of the connection a Put arrives on (the grpc-js internals it relies on are there)', async () => {
+    const served = await serveBlobs({
+      ...blobService(s.store),
+      Put: (call, callback) => callback(null, { stored: [], bytesReceived: widenReceiveWindow(call) ? 1 : 0 }),
+    });
+    try {
+      const res = await new Promise((resolve, reject) => served.client.Put((err, r) => (err ? reject(err) : resolve(r))).end());
+      expect(res).toMatchObject({ bytesReceived: 1 });
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('downloadBlob', () => {
+  it('refuses bytes that do not match the name and leaves nothing behind', async () => {
+    const served = await serveBlobs({
+      ...blobService({} as never),
+      Get: (call) => {
+        call.write({ hash: call.request.hash, size: 5, offset: 0, data: Buffer.from('wrong') });
+        call.end();
+      },
+    });
+    const out = join(work, 'dl');
+    try {
+      await expect(downloadBlob(served.client, sha256('right'), join(out, 'blob'))).rejects.toMatchObject({ code: 'NSML_E_BLOB_CORRUPT' });
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -3,20 +3,54 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { toServiceError } from '../../common/grpc/status.js';
 import type { BlobChunk, BlobChunk__Output, BlobServiceHandlers } from '../../common/proto/types.js';
 import type { GetBlobRequest__Output } from '../../common/proto/generated/nsml/v1/GetBlobRequest.js';
+import { ChunkBuffers } from '../../common/blobs/chunk-frame.js';
+import { GET_CHUNK_BYTES } from '../../common/blobs/chunk-sizes.js';
 import { validateHash, type BlobStore } from '../blobs/blob-store.js';
+import { widenReceiveWindow } from '../blobs/receive-window.js';
 import { unary } from './grpc-util.js';
 
 export const MAX_HAS_HASHES = 100_000;
 
+/** Feeds the stream to a receiver; answers only once every blob it completed is durable and visible. */
 async function put(blobs: BlobStore, call: grpc.ServerReadableStream<BlobChunk__Output, unknown>) {
-  const stored: string[] = [];
+  widenReceiveWindow(call);
+  const receiver = blobs.receive();
   let bytesReceived = 0;
-  for await (const chunk of call as AsyncIterable<BlobChunk__Output>) {
-    bytesReceived += chunk.data.length;
-    const { complete } = await blobs.writeChunk(chunk);
-    if (complete && stored[stored.length - 1] !== chunk.hash) stored.push(chunk.hash);
+  try {
+    for await (const chunk of call as AsyncIterable<BlobChunk__Output>) {
+      bytesReceived += chunk.data.length;
+      await receiver.push(chunk);
+    }
+  } catch (err) {
+    await receiver.abort();
+    throw err;
   }
-  return { stored, bytesReceived };
+  return { stored: await receiver.finish(), bytesReceived };
+}
+
+/** Chunks of one Get handed to gRPC and not yet sent; their buffers are reused once sent. */
+const GET_WINDOW_BYTES = 2 * GET_CHUNK_BYTES;
+const getBuffers = new ChunkBuffers();
+
+/**
+ * Writes chunks to a Get call keeping at most GET_WINDOW_BYTES unsent: `write` resolves once
+ * the call can take more, with false once it was cancelled (no write callback comes then).
+ */
+function sendWindow(call: grpc.ServerWritableStream<GetBlobRequest__Output, BlobChunk>) {
+  let waiting = 0;
+  let wake: (() => void) | undefined;
+  call.on('cancelled', () => wake?.());
+  return async (chunk: BlobChunk & { data: Uint8Array }): Promise<boolean> => {
+    const bytes = chunk.data.length;
+    waiting += bytes;
+    call.write(chunk, () => {
+      waiting -= bytes;
+      getBuffers.release(chunk.data);
+      wake?.();
+    });
+    while (waiting >= GET_WINDOW_BYTES && !call.cancelled) await new Promise<void>((resolve) => (wake = resolve));
+    return !call.cancelled;
+  };
 }
 
 async function get(blobs: BlobStore, call: grpc.ServerWritableStream<GetBlobRequest__Output, BlobChunk>): Promise<void> {
@@ -31,13 +65,13 @@ async function get(blobs: BlobStore, call: grpc.ServerWritableStream<GetBlobRequ
     call.write({ hash, size, offset, data: Buffer.alloc(0) });
     return;
   }
+  const send = sendWindow(call);
   let at = offset;
-  const stream = blobs.openRead(hash, offset);
-  call.on('cancelled', () => stream.destroy());
-  for await (const data of stream as AsyncIterable<Buffer>) {
-    if (!call.write({ hash, size, offset: at, data })) await new Promise((resolve) => call.once('drain', resolve));
+  for await (const data of blobs.readChunks(hash, offset, size, (n) => getBuffers.alloc(n))) {
+    if (!(await send({ hash, size, offset: at, data }))) return;
     at += data.length;
   }
+  if (at !== size) throw new NsmlError(ErrorCodes.INTERNAL, `blob ${hash} holds ${at} bytes in the store, not ${size}; it was changed on disk`);
 }
 
 export function blobService(blobs: BlobStore): BlobServiceHandlers {
