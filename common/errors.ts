@@ -43,6 +43,10 @@ export const ErrorCodes = {
   DESTINATION_NOT_EMPTY: 'NSML_E_DESTINATION_NOT_EMPTY',
   /** No space left on a device while writing (ENOSPC, EDQUOT). */
   DISK_FULL: 'NSML_E_DISK_FULL',
+  /** A node id that is already registered with another credential (its node secret). */
+  NODE_ID_TAKEN: 'NSML_E_NODE_ID_TAKEN',
+  /** A node that cannot be forgotten now: it is connected or still holds sessions. */
+  NODE_BUSY: 'NSML_E_NODE_BUSY',
   /** The Python SDK cannot reach its agent's socket (NSML_AGENT_SOCKET) in time. */
   AGENT_UNAVAILABLE: 'NSML_E_AGENT_UNAVAILABLE',
   /** `nsml.infer` with no infer callback bound by `nsml.bind`. */

@@ -30,6 +30,8 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.FILE_CHANGED]: grpc.status.ABORTED,
   [ErrorCodes.DESTINATION_NOT_EMPTY]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.DISK_FULL]: grpc.status.RESOURCE_EXHAUSTED,
+  [ErrorCodes.NODE_ID_TAKEN]: grpc.status.ALREADY_EXISTS,
+  [ErrorCodes.NODE_BUSY]: grpc.status.FAILED_PRECONDITION,
 };
 
 /** Server side: turns anything thrown by a handler into a gRPC error that keeps the code. */

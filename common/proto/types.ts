@@ -58,3 +58,4 @@ export type { MetricsRequest, MetricsRequest__Output } from './generated/nsml/v1
 export type { MetricsResponse, MetricsResponse__Output } from './generated/nsml/v1/MetricsResponse.js';
 export type { MetricPoint, MetricPoint__Output } from './generated/nsml/v1/MetricPoint.js';
 export type { TimelineEvent, TimelineEvent__Output } from './generated/nsml/v1/TimelineEvent.js';
+export type { DiskState, DiskState__Output } from './generated/nsml/v1/DiskState.js';

@@ -243,6 +243,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE sessions ADD COLUMN idle INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  ALTER TABLE nodes ADD COLUMN secret_hash TEXT NOT NULL DEFAULT '';
+  ALTER TABLE nodes ADD COLUMN disk_full TEXT NOT NULL DEFAULT '';
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */
