@@ -53,6 +53,8 @@ export const ErrorCodes = {
   NOTHING_BOUND: 'NSML_E_NOTHING_BOUND',
   /** An operator command (`nsml control`) that the script refused or that raised. */
   COMMAND_FAILED: 'NSML_E_COMMAND_FAILED',
+  /** A Submit request id that this user already used for a different request. */
+  REQUEST_ID_REUSED: 'NSML_E_REQUEST_ID_REUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -32,6 +32,7 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.DISK_FULL]: grpc.status.RESOURCE_EXHAUSTED,
   [ErrorCodes.NODE_ID_TAKEN]: grpc.status.ALREADY_EXISTS,
   [ErrorCodes.NODE_BUSY]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.REQUEST_ID_REUSED]: grpc.status.ALREADY_EXISTS,
 };
 
 /** Server side: turns anything thrown by a handler into a gRPC error that keeps the code. */

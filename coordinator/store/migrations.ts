@@ -247,6 +247,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE nodes ADD COLUMN secret_hash TEXT NOT NULL DEFAULT '';
   ALTER TABLE nodes ADD COLUMN disk_full TEXT NOT NULL DEFAULT '';
   `,
+  // Idempotent submit (coordinator/sessions/submit-request-table.ts): the session each
+  // (user, request id) created, with a hash of the request to refuse a reuse for another one.
+  `
+  CREATE TABLE submit_requests (
+    user TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    session TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (user, request_id)
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */
