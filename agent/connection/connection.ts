@@ -33,6 +33,11 @@ export interface ConnectionHandler {
   drain(): void;
   /** The stream ended; nothing can be sent until the next `registered`. */
   disconnected(): void;
+  /**
+   * A stream failed with `err`: true when reconnecting cannot help (the coordinator refused this
+   * agent, e.g. a wrong join token); the connection then stops for good (state `closed`).
+   */
+  refused?(err: unknown): boolean;
 }
 
 export interface ConnectionOptions {
@@ -127,6 +132,7 @@ export class Connection {
         this.lastError = 'the coordinator ended the stream';
       } catch (err) {
         this.lastError = errorMessage(err);
+        if (!this.closing && this.handler.refused?.(err)) break;
       }
       if (this.closing) break;
       this.failures += 1;
