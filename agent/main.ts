@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { ensureDataDir } from '../common/data-dir.js';
 import { join } from 'node:path';
-import { errorMessage } from '../common/errors.js';
+import { type NsmlError, errorMessage } from '../common/errors.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { CoordinatorMessage__Output, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
 import { BlobCache } from './cache/blob-cache.js';
@@ -10,6 +10,7 @@ import { DatasetCache } from './datasets/dataset-cache.js';
 import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
 import { Outbox } from './connection/outbox.js';
 import { DataLock } from './data-lock.js';
+import { RefusalGate } from './refusal.js';
 import { createGpuProbe } from './gpu/index.js';
 import type { GpuProbe } from './gpu/types.js';
 import { GpuSampler } from './gpu-sampler.js';
@@ -42,6 +43,11 @@ export interface Agent {
   readonly nodeId: string;
   getStatus(): AgentStatus;
   /**
+   * Resolves when the coordinator refused this agent for good (NSML_E_UNAUTHENTICATED: a wrong
+   * join token): it no longer dials; close it and exit with the error. Never rejects.
+   */
+  readonly refusal: Promise<NsmlError>;
+  /**
    * Graceful: ships what it can, ends the stream, stops reconnecting. Running sessions are NOT
    * stopped: they keep running under their supervisors and the next agent started on the same
    * data folder re-adopts them.
@@ -56,7 +62,7 @@ export interface Agent {
 /** Starts the agent on this node; resolves once its sessions are re-adopted and it is dialing. */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const o = compileAgentOptions(options);
-  mkdirSync(o.dataDir, { recursive: true });
+  ensureDataDir(o.dataDir, 'nsml agent --data (default $NSML_HOME/agent)');
   const lock = DataLock.acquire(o.dataDir);
   try {
     const nodeId = loadNodeId(o.dataDir, o.nodeId);
@@ -82,6 +88,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly bridges: SessionBridges;
   private readonly checkpointClients: CheckpointClients | undefined;
   private readonly stops: SessionStops;
+  private readonly refusalGate = new RefusalGate(() => this.o.logger);
 
   constructor(
     private readonly o: CompiledAgentOptions,
@@ -177,7 +184,16 @@ class NodeAgent implements Agent, ConnectionHandler {
     this.state = 'closed';
   }
 
+  get refusal(): Promise<NsmlError> {
+    return this.refusalGate.refusal;
+  }
+
   // ---- ConnectionHandler ----
+
+  /** A wrong join token is final: the connection stops and `refusal` resolves. */
+  refused(err: unknown): boolean {
+    return this.refusalGate.refuse(err);
+  }
 
   async register(): Promise<Register> {
     const inventory = await collectInventory({ dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus }, this.probe);

@@ -4,7 +4,8 @@ import type { AgentOptions } from './options.js';
 /**
  * Runs the agent in the foreground until SIGTERM or SIGINT, then closes it gracefully (its
  * sessions keep running and are re-adopted by the next start). A second signal forces the
- * close. Resolves to the process exit code.
+ * close. Resolves to the process exit code: 1 as well when the coordinator refused the agent
+ * for good (a wrong join token), after closing it.
  */
 export async function runAgentUntilSignal(options: AgentOptions, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): Promise<number> {
   const { startAgent } = await import('./main.js');
@@ -27,5 +28,11 @@ export async function runAgentUntilSignal(options: AgentOptions, signals: NodeJS
       });
     }
     for (const s of signals) process.on(s, onSignal);
+    void agent.refusal.then((err) => {
+      if (closing) return;
+      closing = true;
+      options.logger?.error('the coordinator refused this agent; exiting', { code: err.code, error: err.message });
+      agent.close().then(() => finish(1), () => finish(1));
+    });
   });
 }

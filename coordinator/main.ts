@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDataDir } from '../common/data-dir.js';
 import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
 import { SERVER_CHANNEL_OPTIONS } from '../common/grpc/options.js';
 import { loadProto } from '../common/proto/load.js';
@@ -96,7 +97,7 @@ function countStatus(store: Store) {
 /** Opens the state, listens, and starts the scheduling loop and the heartbeat monitor. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const o = compileCoordinatorOptions(options);
-  mkdirSync(o.dataDir, { recursive: true });
+  ensureDataDir(o.dataDir, 'nsml coordinator --data (default $NSML_HOME/coordinator)');
   const store = openStore(join(o.dataDir, 'state.sqlite'));
   const startedAtMs = o.clock.now();
   const closing = new AbortController();

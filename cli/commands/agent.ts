@@ -3,6 +3,7 @@ import { coordinatorAddress, nsmlHome } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { type Command, printUsage } from '../command.js';
 import { parseDuration } from '../duration.js';
+import { parseSize } from '../size.js';
 import { type FlagValues, parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { nsmlBin } from '../local/processes.js';
@@ -11,7 +12,7 @@ import { writeUnit } from '../systemd-unit.js';
 import { runAgentGpus } from './external.js';
 
 const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NODE] [--gpus 0,1]
-                  [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR]
+                  [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR] [--min-free SIZE]
        nsml agent install-service [--output DIR] [--user USER] [the options above]
        nsml agent gpus [--json]
 
@@ -28,6 +29,8 @@ Options:
   --join-token TOKEN        presented to the coordinator (default $NSML_JOIN_TOKEN)
   --idle-window DUR         a session whose GPUs stay at 0 % this long is shown idle
                             (nsml ps, nsml node ls); e.g. 30m (the default), 2h
+  --min-free SIZE           below this much free space in DIR the node reports itself full
+                            (NSML_E_DISK_FULL) and is given nothing new; default 100MiB
 
 install-service writes nsml-agent.service (and nsml-agent.env with the join token, mode 600):
   --output DIR              where to write them (default /etc/systemd/system)
@@ -45,6 +48,7 @@ const RUN_FLAGS = {
   advertise: { type: 'string' },
   'join-token': { type: 'string' },
   'idle-window': { type: 'string' },
+  'min-free': { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -77,11 +81,13 @@ export const agentCommand: Command = {
       advertiseAddress: values.advertise,
       joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
       idleWindowMs: values['idle-window'] === undefined ? undefined : parseDuration(values['idle-window'], '--idle-window'),
+      minFreeBytes: values['min-free'] === undefined ? undefined : parseSize(values['min-free'], '--min-free'),
     });
     io.err(`nsml agent running; Ctrl-C to stop (sessions keep running)\n`);
-    await untilAborted(io.signal);
-    io.err('nsml agent closing\n');
+    const refused = await Promise.race([untilAborted(io.signal).then(() => undefined), agent.refusal]);
+    io.err(refused ? 'nsml agent stopping: the coordinator refused it\n' : 'nsml agent closing\n');
     await agent.close();
+    if (refused) throw refused;
     return 0;
   },
 };
@@ -120,5 +126,6 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   if (gpus !== undefined) args.push('--gpus', gpus.length === 0 ? 'none' : gpus.join(','));
   if (values.advertise !== undefined) args.push('--advertise', values.advertise);
   if (values['idle-window'] !== undefined) args.push('--idle-window', `${parseDuration(values['idle-window'], '--idle-window')}ms`);
+  if (values['min-free'] !== undefined) args.push('--min-free', String(parseSize(values['min-free'], '--min-free')));
   return args;
 }

@@ -7,22 +7,26 @@ import { type Command, printUsage, withClient } from '../command.js';
 import { parseDuration } from '../duration.js';
 import { type FlagValues, intFlag, parseFlags } from '../flags.js';
 import { formatBytes, formatCount, plural } from '../format.js';
+import { parseMemoryMib } from '../memory-size.js';
 import { type CliIo, printJson } from '../io.js';
 import { followLogs } from '../log-follow.js';
 import { printLogLine } from '../log-print.js';
 import { waitForEnd } from '../session-wait.js';
 import { describeOutcome } from '../session-view.js';
 import { splitArgs } from '../split-args.js';
+import { describeRetry, newRequestId, withSubmitRetry } from '../submit-retry.js';
 import { createBlobUploader } from '../workspace/blob-uploader.js';
 import { checkEntry, packWorkspace } from '../workspace/pack.js';
 import { type UploadReport, uploadWorkspace } from '../workspace/upload.js';
 
-const USAGE = `Usage: nsml run [-d DATASET] [-g GPUS] [--gpus-per-node N] [-e ENTRY] [-a "ARGS"]
-                [-m MEMO] [--priority P] [--time DURATION] [--detach] [--json]
+const USAGE = `Usage: nsml run [-d DATASET] [-g GPUS] [--gpus-per-node N] [--cpus N] [--memory SIZE]
+                [-e ENTRY] [-a "ARGS"] [-m MEMO] [--priority P] [--time DURATION] [--detach] [--json]
 
 Packs this directory (honouring .gitignore and .nsmlignore), uploads what the coordinator
 lacks, submits a session running ENTRY, prints its name, then prints its logs until it ends.
-Exit status 0 only when the session succeeded.
+Exit status 0 only when the session succeeded. When the coordinator cannot be reached or does
+not answer, the upload and submission are retried for up to 30 s with the same request id, so
+a retry never creates a second session.
 
 Options:
   -d, --dataset NAME[@V][,NAME2...]
@@ -30,6 +34,8 @@ Options:
                           the session is USER/NAME/N after the first (else USER/scratch/N)
   -g, --gpus N            GPUs in total (default 0: CPU only)
   --gpus-per-node N       GPUs per node when spanning nodes (default: the scheduler decides)
+  --cpus N                CPUs per process (default 1)
+  --memory SIZE           memory per process, e.g. 512M, 16G (default: none reserved)
   -e, --entry FILE        the script to run (default main.py)
   -a, --args "ARGS"       its arguments, split like a shell would: -a "--lr 0.1 --epochs 5"
   -m, --memo TEXT         a note shown by nsml ps
@@ -44,6 +50,8 @@ const FLAGS = {
   dataset: { type: 'string', short: 'd' },
   gpus: { type: 'string', short: 'g' },
   'gpus-per-node': { type: 'string' },
+  cpus: { type: 'string' },
+  memory: { type: 'string' },
   entry: { type: 'string', short: 'e' },
   args: { type: 'string', short: 'a' },
   memo: { type: 'string', short: 'm' },
@@ -62,6 +70,8 @@ export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest
     datasets: datasets.map(formatDatasetRef),
     gpus: intFlag(values.gpus, '--gpus', 0, 0, 4096),
     gpusPerNode: intFlag(values['gpus-per-node'], '--gpus-per-node', 0, 0, 1024),
+    cpus: intFlag(values.cpus, '--cpus', 0, 1, 4096),
+    memoryMib: values.memory === undefined ? 0 : parseMemoryMib(values.memory),
     entry: values.entry ?? 'main.py',
     args: values.args === undefined ? [] : splitArgs(values.args),
     memo: values.memo ?? '',
@@ -79,11 +89,15 @@ export const runCommand: Command = {
     const request = submitRequestOf(values);
     const packed = await packWorkspace({ root: io.cwd, cacheDir: join(nsmlHome(io.env), 'cache', 'hashes') });
     checkEntry(packed, request.entry!);
-    return withClient(io, async (client) => {
+    const requestId = newRequestId();
+    // A fresh client per attempt: a new channel dials at once, not after the old one's backoff.
+    const { session, upload } = await withSubmitRetry(() => withClient(io, async (client) => {
       const upload = await uploadWorkspace(packed, createBlobUploader(client));
       io.err(`uploaded ${plural(upload.uploadedFiles, 'file')}, ${formatBytes(upload.uploadedBytes)} (${formatCount(upload.unchangedFiles)} unchanged)\n`);
-      const session = await client.submit({ ...request, workspace: upload.workspace }, io.signal);
-      if (values.detach) return printSubmitted(io, session, upload, values.json ?? false);
+      return { session: await client.submit({ ...request, workspace: upload.workspace, requestId }, io.signal), upload };
+    }), { requestId, signal: io.signal, onRetry: (err, n, delayMs) => io.err(describeRetry(err, n, delayMs, requestId)) });
+    if (values.detach) return printSubmitted(io, session, upload, values.json ?? false);
+    return withClient(io, async (client) => {
       if (!values.json) io.out(`${session.name}\n`);
       return follow(io, client, session, upload, values.json ?? false);
     });

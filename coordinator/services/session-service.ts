@@ -4,6 +4,7 @@ import type { Session, SessionServiceHandlers } from '../../common/proto/types.j
 import type { CoordinatorContext } from '../context.js';
 import { datasetRefsOf, submitPinned } from '../datasets/submit-pins.js';
 import { checkSubmit } from '../sessions/submit-check.js';
+import { priorSubmit, submitKey, submitOnce } from '../sessions/submit-once.js';
 import type { SessionRow } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
 import { controlHandlers } from './control-handlers.js';
@@ -12,6 +13,7 @@ import { callerOf, unary } from './grpc-util.js';
 import { streamLogs } from './logs-stream.js';
 import { metricsHandlers } from './metrics-handlers.js';
 import { queueHandlers } from './queue-handlers.js';
+import { removeSessionHandler } from './session-remove.js';
 import { toSessionProto } from './session-proto.js';
 
 export const MAX_WAIT_MS = 60_000;
@@ -50,10 +52,13 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
   return {
     Submit: unary(async (req, call) => {
       const user = callerOf(call.metadata);
+      const key = submitKey(req, user);
+      const prior = key && priorSubmit(ctx.store, key);
+      if (prior) return proto(ctx, prior);
       const { dataset, refs } = datasetRefsOf(req);
       const { session, reason } = await checkSubmit({ ...req, dataset }, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
-      const row = submitPinned(ctx, session, reason, refs);
-      ctx.options.logger.info('session submitted', { session: row.name, gpus: row.gpus });
+      const { row, created } = submitOnce({ store: ctx.store, clock: ctx.options.clock }, key, () => submitPinned(ctx, session, reason, refs));
+      if (created) ctx.options.logger.info('session submitted', { session: row.name, gpus: row.gpus });
       return proto(ctx, row);
     }),
     List: unary((req, call) => {
@@ -97,5 +102,6 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
     ...queueHandlers(ctx),
     ...controlHandlers(ctx),
     ...metricsHandlers(ctx),
+    Remove: removeSessionHandler(ctx),
   };
 }

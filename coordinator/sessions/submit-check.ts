@@ -6,6 +6,7 @@ import type { SubmitRequest__Output } from '../../common/proto/types.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { admissible } from '../scheduler/gang-fit.js';
 import type { NewSession, NodeRow } from '../store/types.js';
+import { checkNodeResources } from './resource-fit.js';
 import { nodeView } from './snapshot.js';
 
 export const LIMITS = { args: 1000, argBytes: 64 * 1024, envEntries: 1000, envBytes: 64 * 1024, memoBytes: 4096, gpus: 4096 } as const;
@@ -58,11 +59,13 @@ async function checkWorkspace(req: SubmitRequest__Output, blobs: BlobStore): Pro
 }
 
 /** The reason a newly queued session waits, or NSML_E_UNSATISFIABLE when it can never fit. */
-export function admissionReason(req: Pick<SubmitRequest__Output, 'gpus' | 'gpusPerNode' | 'cpus'>, nodes: NodeRow[]): string {
+export function admissionReason(req: Pick<SubmitRequest__Output, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>, nodes: NodeRow[]): string {
   const up = nodes.filter((n) => n.state !== 'down');
   const known = up.length > 0 ? up : nodes;
   if (known.length === 0) return 'no node has joined yet';
-  const fit = admissible({ gpus: req.gpus, gpusPerNode: req.gpusPerNode, cpus: req.cpus > 0 ? req.cpus : 1 }, known.map((n) => nodeView(n, true)));
+  const views = known.map((n) => nodeView(n, true));
+  checkNodeResources(req, views);
+  const fit = admissible({ gpus: req.gpus, gpusPerNode: req.gpusPerNode, cpus: req.cpus > 0 ? req.cpus : 1, memoryMib: req.memoryMib }, views);
   if (!fit.ok) {
     throw new NsmlError(
       ErrorCodes.UNSATISFIABLE,

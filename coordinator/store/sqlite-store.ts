@@ -10,6 +10,7 @@ import { logMethods } from './log-table.js';
 import { migrate } from './migrations.js';
 import { nodeMethods } from './node-table.js';
 import { schedulingMethods } from './scheduling-table.js';
+import { submitRequestTable } from '../sessions/submit-request-table.js';
 import { sessionMethods } from './session-table.js';
 import type { Store } from './types.js';
 
@@ -40,6 +41,7 @@ export function openStore(path: string): Store {
     checkpoints: checkpointTable(db),
     metrics: metricTable(db),
     commands: commandTable(db),
+    submitRequests: submitRequestTable(db),
     close: () => {
       if (db.open) db.close();
     },

@@ -3,6 +3,7 @@ import type { CheckpointTable } from '../checkpoints/checkpoint-table.js';
 import type { CommandTable } from '../commands/types.js';
 import type { DatasetTable } from '../datasets/dataset-table.js';
 import type { MetricTable } from '../metrics/types.js';
+import type { SubmitRequestTable } from '../sessions/submit-request-table.js';
 
 export type SessionState =
   | 'queued' | 'scheduled' | 'starting' | 'running'
@@ -206,6 +207,9 @@ export interface Store {
 
   /** Operator commands and their delivery to ranks (coordinator/commands). */
   readonly commands: CommandTable;
+
+  /** Submit request ids and the sessions they created (idempotent submit, coordinator/sessions). */
+  readonly submitRequests: SubmitRequestTable;
 
   close(): void;
 }
