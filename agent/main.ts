@@ -1,6 +1,7 @@
 import { ensureDataDir } from '../common/data-dir.js';
 import { join } from 'node:path';
 import { type NsmlError, errorMessage } from '../common/errors.js';
+import { MAX_LINE_BYTES as MAX_JOURNAL_LINE_BYTES } from './bridge/protocol.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { CoordinatorMessage__Output, Heartbeat, Register, Registered__Output } from '../common/proto/types.js';
 import { BlobCache } from './cache/blob-cache.js';
@@ -16,13 +17,15 @@ import type { GpuProbe } from './gpu/types.js';
 import { GpuSampler } from './gpu-sampler.js';
 import { collectInventory } from './inventory.js';
 import { loadNodeId } from './node-id.js';
+import { NodeCredential } from './node-secret.js';
+import { DiskWatch } from './disk/disk-watch.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
 import { attributeGpuProcesses } from './gpu-owners.js';
 import type { RankPhase } from './runner/rank-runner.js';
 import { rankSpecFromStart } from './runner/rank-spec.js';
 import { Runner } from './runner/runner.js';
 import { SessionBridges } from './session-bridge/session-bridges.js';
-import { TelemetryOutbox } from './session-bridge/telemetry-outbox.js';
+import { TelemetryShipper } from './uplink/telemetry-shipper.js';
 import { SessionStops } from './session-stops.js';
 import { SessionIdleness } from './session-idle.js';
 
@@ -84,10 +87,12 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly sampler: GpuSampler;
   private readonly idleness: SessionIdleness;
   private readonly datasets: DatasetCache;
-  private readonly telemetry: TelemetryOutbox;
+  private readonly telemetry: TelemetryShipper;
   private readonly bridges: SessionBridges;
   private readonly checkpointClients: CheckpointClients | undefined;
   private readonly stops: SessionStops;
+  private readonly disk: DiskWatch;
+  private readonly credential: NodeCredential;
   private readonly refusalGate = new RefusalGate(() => this.o.logger);
 
   constructor(
@@ -102,7 +107,10 @@ class NodeAgent implements Agent, ConnectionHandler {
     this.idleness = new SessionIdleness(o.idleWindowMs, o.clock);
     const cache = new BlobCache(join(o.dataDir, 'blobs'), blobs);
     this.datasets = DatasetCache.open({ dir: join(o.dataDir, 'datasets'), blobs: cache, budgetBytes: o.datasetCacheBytes, clock: o.clock, logger });
-    this.telemetry = new TelemetryOutbox({ logger });
+    this.telemetry = new TelemetryShipper({
+      ranks: () => this.runner.ranks(), own: (key, result) => this.bridges.takeOwn(key, result),
+      maxLineBytes: MAX_JOURNAL_LINE_BYTES, clock: o.clock, logger,
+    });
     this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator);
     this.bridges = new SessionBridges({
       telemetry: this.telemetry, logger, rankPhase: (key) => this.runner.get(key)?.record.phase,
@@ -122,19 +130,21 @@ class NodeAgent implements Agent, ConnectionHandler {
       clock: o.clock,
       rankServices: this.bridges,
     });
+    this.disk = new DiskWatch({ dir: o.dataDir, minFreeBytes: o.minFreeBytes, logger });
+    this.credential = new NodeCredential(o.dataDir, logger);
     this.stops = new SessionStops({
       ranks: () => this.runner.ranks(), askToSave: (key, name, ms) => this.bridges.askToSave(key, name, ms), logger, clock: o.clock,
     });
     this.outbox = new Outbox(this.runner, {
       maxLineBytes: o.maxLineBytes, maxUnackedLines: o.maxUnackedLines, finishedRetentionMs: o.finishedRetentionMs,
-      confirmMs: o.finishedConfirmMs, clock: o.clock, logger, holdEnd: (key) => this.telemetry.unsent(key),
+      confirmMs: o.finishedConfirmMs, clock: o.clock, logger,
+      holdEnd: (key) => !this.telemetry.settled(key), onForget: (key) => this.telemetry.forget(key),
     });
-    this.telemetry.onIdle = () => this.outbox.pump();
     this.runner.onChange((r) => {
       this.outbox.track(r);
-      this.outbox.pump();
+      this.pump();
     });
-    this.pumpTimer = setInterval(() => this.outbox.pump(), o.logFlushMs);
+    this.pumpTimer = setInterval(() => this.pump(), o.logFlushMs);
     this.connection = Connection.start({
       coordinator: o.coordinator, registerTimeoutMs: o.registerTimeoutMs,
       reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs, logger, clock: o.clock,
@@ -154,7 +164,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     if (this.state !== 'running') return;
     this.state = 'closing';
     clearInterval(this.pumpTimer);
-    this.outbox.pump();
+    this.pump();
     await this.connection.close();
     await this.shutdown();
   }
@@ -177,8 +187,10 @@ class NodeAgent implements Agent, ConnectionHandler {
     await this.runner.detach();
     await this.bridges.closeAll();
     this.checkpointClients?.close();
+    this.telemetry.close();
     this.outbox.close();
     this.probe.close();
+    this.disk.close();
     this.blobs.close();
     this.lock.release();
     this.state = 'closed';
@@ -198,10 +210,11 @@ class NodeAgent implements Agent, ConnectionHandler {
   async register(): Promise<Register> {
     const inventory = await collectInventory({ dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus }, this.probe);
     this.sampler.remember(inventory.gpus ?? []);
-    return { nodeId: this.nodeId, joinToken: this.o.joinToken, inventory, running: this.outbox.registerListing() };
+    return { nodeId: this.nodeId, joinToken: this.o.joinToken, nodeSecret: this.credential.secret, inventory, running: this.outbox.registerListing() };
   }
 
   registered(message: Registered__Output, link: StreamLink): void {
+    this.credential.accept(message.nodeSecret);
     this.telemetry.registered(message.metricAcks, link);
     this.outbox.registered(message.logAcks, link);
   }
@@ -215,6 +228,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       running: this.outbox.liveListing(),
       datasets: this.datasets.held(),
       idleSessions: this.idleness.update(gpus, this.runner.ranks()),
+      disk: this.disk.check(),
     };
   }
 
@@ -224,7 +238,10 @@ class NodeAgent implements Agent, ConnectionHandler {
       else if (m.stop) this.onStop(m.stop);
       else if (m.logAck) this.outbox.ack(m.logAck);
       else if (m.command) this.bridges.deliver(m.command);
-      else if (m.metricAck) this.telemetry.ack(m.metricAck);
+      else if (m.metricAck) {
+        this.telemetry.ack(m.metricAck);
+        this.outbox.pump();
+      }
     } catch (err) {
       this.o.logger.error('cannot handle a coordinator message', { body: m.body, error: errorMessage(err) });
     }
@@ -238,6 +255,12 @@ class NodeAgent implements Agent, ConnectionHandler {
   disconnected(): void {
     this.telemetry.disconnected();
     this.outbox.disconnected();
+  }
+
+  /** Telemetry first, so that a rank's end (held until its telemetry is stored) can follow. */
+  private pump(): void {
+    this.telemetry.pump();
+    this.outbox.pump();
   }
 
   /** SIGTERM, SIGKILL after the grace period; a preemption (`checkpoint`) asks the script to save first. */
@@ -258,7 +281,15 @@ class NodeAgent implements Agent, ConnectionHandler {
       });
       return;
     }
-    this.runner.start(spec);
+    try {
+      this.runner.start(spec);
+    } catch (err) {
+      // e.g. no room for the rank's folder: told, never left `starting`
+      this.outbox.tellOnce({
+        session: start.session, epoch: start.epoch, rank: start.rank, state: 'failed_to_start',
+        message: errorMessage(err), signal: '', tsMs: this.o.clock.now(),
+      });
+    }
   }
 
   /** A MIG unit is addressed by its UUID in CUDA_VISIBLE_DEVICES; a whole GPU by its index. */

@@ -49,10 +49,16 @@ export const ErrorCodes = {
   NODE_BUSY: 'NSML_E_NODE_BUSY',
   /** The Python SDK cannot reach its agent's socket (NSML_AGENT_SOCKET) in time. */
   AGENT_UNAVAILABLE: 'NSML_E_AGENT_UNAVAILABLE',
+  /** An agent sent telemetry with a sequence number past a gap: the stream is reset and replays. */
+  SEQUENCE_GAP: 'NSML_E_SEQUENCE_GAP',
   /** `nsml.infer` with no infer callback bound by `nsml.bind`. */
   NOTHING_BOUND: 'NSML_E_NOTHING_BOUND',
   /** An operator command (`nsml control`) that the script refused or that raised. */
   COMMAND_FAILED: 'NSML_E_COMMAND_FAILED',
+  /** A session that has not ended yet cannot be removed (`nsml rm`). */
+  SESSION_ACTIVE: 'NSML_E_SESSION_ACTIVE',
+  /** The blob collection stopped before removing anything: a kept manifest cannot be read. */
+  GC_UNSAFE: 'NSML_E_GC_UNSAFE',
   /** A Submit request id that this user already used for a different request. */
   REQUEST_ID_REUSED: 'NSML_E_REQUEST_ID_REUSED',
 } as const;

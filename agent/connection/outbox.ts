@@ -22,6 +22,8 @@ export interface OutboxOptions {
    * waits for them, so that a session that reads as finished has them stored.
    */
   holdEnd?: (key: string) => boolean;
+  /** Called before a finished rank's folder is removed. */
+  onForget?: (key: string) => void;
   maxBatchLines?: number;
   maxBatchBytes?: number;
   clock: Clock;
@@ -235,6 +237,7 @@ export class Outbox {
       if (age < this.options.finishedRetentionMs && !(age >= this.confirmMs && this.fullyAcked(t))) continue;
       this.tracked.delete(key);
       t.shipper.close();
+      this.options.onForget?.(key);
       await this.runner.forget(key);
     }
   }

@@ -26,7 +26,7 @@ export async function prestart(ctx: RankContext): Promise<Launch> {
   }
   await mkdir(dir.checkpoints, { recursive: true });
   const env = {
-    ...sessionEnv(spec, { checkpointDir: dir.checkpoints, socket: dir.socket }, {
+    ...sessionEnv(spec, { checkpointDir: dir.checkpoints, socket: dir.socket, telemetry: dir.telemetry }, {
       base: deps.baseEnv, sdkPath: deps.sdkPath, gpuDevice: (i) => deps.gpuDevice(i),
     }),
     ...datasetEnv(spec.datasets, dir.root), // datasets hook: NSML_DATASET_PATH, DATASET_PATH, HAS_DATASET, ...

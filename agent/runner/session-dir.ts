@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { parseSessionName } from '../../common/names.js';
+import { writeFileAtomic, writeFileSoft } from '../disk/soft-writes.js';
 
 /**
  * The folder of one rank of one session epoch on this node, and the files in it:
@@ -20,7 +21,9 @@ import { parseSessionName } from '../../common/names.js';
  * | supervisor.log    | supervisor  | the supervisor's own errors                                |
  * | workspace/        | agent       | the materialized workspace; the process's cwd              |
  * | checkpoints/      | user        | NSML_CHECKPOINT_DIR                                        |
- * | bridge.sock       | bridge      | NSML_AGENT_SOCKET                                          |
+ * | ../.sock/H.sock   | bridge      | NSML_AGENT_SOCKET (see `socket`: short whatever the names) |
+ * | telemetry.jsonl   | user (SDK)  | NSML_TELEMETRY_FILE: metrics, events, command results      |
+ * | telpos.json       | agent       | how far the telemetry was acknowledged                     |
  */
 export class SessionDir {
   constructor(readonly root: string) {}
@@ -41,22 +44,35 @@ export class SessionDir {
     return join(this.root, 'checkpoints');
   }
 
+  /** The rank's telemetry journal (agent/uplink/journal-reader.ts). */
+  get telemetry(): string {
+    return join(this.root, 'telemetry.jsonl');
+  }
+
+  /**
+   * NSML_AGENT_SOCKET: `<sessions>/.sock/<16 hex of the folder name's hash>.sock`, short whatever
+   * the user and dataset names (a Unix socket path holds at most 107 bytes).
+   */
   get socket(): string {
-    return join(this.root, 'bridge.sock');
+    return shortSocketPath(dirname(this.root), basename(this.root));
   }
 
   readJson<T>(name: RankFile): T | undefined {
     return readJsonFile<T>(this.file(name));
   }
 
-  writeJson(name: RankFile, value: unknown): void {
-    writeJsonAtomic(this.file(name), value);
+  /**
+   * Writes atomically. A full disk does not throw: the write is kept and done once there is room
+   * (agent/disk/soft-writes.ts), and the node is reported full meanwhile. Returns false then.
+   */
+  writeJson(name: RankFile, value: unknown): boolean {
+    return writeFileSoft(this.file(name), JSON.stringify(value));
   }
 }
 
 export type RankFile =
   | 'rank.json' | 'state.json' | 'logpos.json' | 'launch.json' | 'supervisor.json' | 'child.json'
-  | 'output.log' | 'exit.json' | 'supervisor.log';
+  | 'output.log' | 'exit.json' | 'supervisor.log' | 'telemetry.jsonl' | 'telpos.json';
 
 /** `USER+DATASET+N+eEPOCH+rRANK`: '+' never occurs in a valid session name. */
 export function rankDirName(session: string, epoch: number, rank: number): string {
@@ -83,7 +99,23 @@ export function readJsonFile<T>(path: string): T | undefined {
 
 /** Temp file + rename: a reader sees the old content or the new, never a torn write. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value));
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(value));
+}
+
+/** The most bytes of a Unix socket path (sun_path is 108 bytes with its terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** `<sessionsDir>/.sock/<hash>.sock`; throws NSML_E_CONFIG when even that is too long. */
+export function shortSocketPath(sessionsDir: string, rankFolder: string): string {
+  const id = createHash('sha256').update(rankFolder).digest('hex').slice(0, 16);
+  const path = join(sessionsDir, '.sock', `${id}.sock`);
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new NsmlError(
+      ErrorCodes.CONFIG,
+      `the SDK socket path ${path} is ${bytes} bytes, more than a Unix socket allows (${MAX_SOCKET_PATH_BYTES}); ` +
+        `start the agent with a shorter --data path (at most ${MAX_SOCKET_PATH_BYTES - (bytes - Buffer.byteLength(sessionsDir)) - '/sessions'.length} bytes)`,
+    );
+  }
+  return path;
 }

@@ -7,7 +7,7 @@ const spec: RankSpec = {
   entry: 'main.py', args: [], env: { LR: '0.1', CUDA_VISIBLE_DEVICES: '0', PYTHONPATH: '/mine' },
   workspace: '', masterAddr: '10.0.0.1', masterPort: 29400, dataset: 'mnist', user: 'alice',
 };
-const paths = { checkpointDir: '/d/checkpoints', socket: '/d/bridge.sock' };
+const paths = { checkpointDir: '/d/checkpoints', socket: '/d/bridge.sock', telemetry: '/d/telemetry.jsonl' };
 
 describe('sessionEnv', () => {
   const env = sessionEnv(spec, paths, {
@@ -29,6 +29,7 @@ describe('sessionEnv', () => {
     ['NSML_DATASET_PATH', ''],
     ['NSML_CHECKPOINT_DIR', '/d/checkpoints'],
     ['NSML_AGENT_SOCKET', '/d/bridge.sock'],
+    ['NSML_TELEMETRY_FILE', '/d/telemetry.jsonl'],
     ['NSML_USER', 'alice'],
     ['MASTER_ADDR', '10.0.0.1'],
     ['MASTER_PORT', '29400'],

@@ -5,6 +5,8 @@ import { localRank, type RankSpec } from './rank-spec.js';
 export interface RankPaths {
   checkpointDir: string;
   socket: string;
+  /** The telemetry journal the SDK appends to. */
+  telemetry: string;
 }
 
 /** The agent's own variables that must not leak into user processes. */
@@ -43,6 +45,7 @@ export function sessionEnv(
     NSML_DATASET_PATH: '',
     NSML_CHECKPOINT_DIR: paths.checkpointDir,
     NSML_AGENT_SOCKET: paths.socket,
+    NSML_TELEMETRY_FILE: paths.telemetry,
     NSML_USER: spec.user,
     MASTER_ADDR: spec.masterAddr,
     MASTER_PORT: String(spec.masterPort),

@@ -10,7 +10,7 @@ import type { StreamLink } from '../connection/connection.js';
 import type { RankSpec } from '../runner/rank-spec.js';
 import { SessionDir } from '../runner/session-dir.js';
 import { SessionBridges } from './session-bridges.js';
-import { TelemetryOutbox } from './telemetry-outbox.js';
+import { shipJournal } from '../testing/telemetry-link.js';
 
 const SPEC: RankSpec = {
   session: 'alice/scratch/9', epoch: 3, rank: 0, worldSize: 1, localWorldSize: 1, nodeRank: 0, gpuIndices: [], entry: 'main.py',
@@ -29,11 +29,14 @@ class Link implements StreamLink {
 let root: string | undefined;
 let bridges: SessionBridges | undefined;
 let script: PythonRun | undefined;
+let stopShipping: (() => void) | undefined;
 
 afterEach(async () => {
   if (script && script.child.exitCode === null) script.child.kill('SIGKILL');
   await script?.exit;
   await bridges?.closeAll();
+  stopShipping?.();
+  stopShipping = undefined;
   if (root) rmSync(root, { recursive: true, force: true });
   root = bridges = script = undefined;
 });
@@ -41,9 +44,10 @@ afterEach(async () => {
 function setup(saveFails = false) {
   root = mkdtempSync(join(tmpdir(), 'nsml-ask-'));
   const dir = new SessionDir(join(root, 'r'));
-  const telemetry = new TelemetryOutbox({ logger: silentLogger });
   const link = new Link();
-  telemetry.registered([], link);
+  const journal = shipJournal(SPEC, dir, link, (key, r) => bridges?.takeOwn(key, r) ?? false);
+  stopShipping = journal.close;
+  const telemetry = journal.shipper;
   const saves: CheckpointSaveRequest[] = [];
   bridges = new SessionBridges({
     telemetry, logger: silentLogger, rankPhase: () => 'running',

@@ -23,7 +23,7 @@ export class RankBridge {
   private constructor(
     readonly server: BridgeServer,
     private readonly watcher: CheckpointWatcher,
-    private readonly handler: RankHandler,
+    readonly handler: RankHandler,
     readonly seen: SeenCommands,
   ) {}
 

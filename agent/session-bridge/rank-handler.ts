@@ -1,11 +1,11 @@
-import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
 import type {
   BridgeHandler, CheckpointLoadRequest, CheckpointLoadResult, CheckpointSaveRequest, CheckpointSaveResult,
 } from '../bridge/handler.js';
 import type { BridgeEvent, CommandResult, MetricBatch } from '../bridge/protocol.js';
+import type { Logger } from '../../common/log.js';
 import type { RankKey } from '../runner/rank-spec.js';
-import type { TelemetryOutbox } from './telemetry-outbox.js';
-import { toWireEvent, toWireRecord, toWireResult } from './to-wire.js';
+import { appendJournal, journalLine } from '../uplink/journal-writer.js';
 
 /** Saving and loading the checkpoints of one rank (agent/checkpoints). */
 export interface RankCheckpoints {
@@ -28,9 +28,10 @@ export function checkpointsUnavailable(): NsmlError {
 }
 
 /**
- * The bridge handler of one rank: metrics, events and command results go to the coordinator
- * through the telemetry outbox (one message per SDK batch); checkpoints go to agent/checkpoints,
- * or are refused while this agent has none.
+ * The bridge handler of one rank: metrics, events and command results that come over the socket
+ * (from an SDK that does not write the journal itself) are appended to the rank's telemetry
+ * journal, which agent/uplink ships; checkpoints go to agent/checkpoints, or are refused while
+ * this agent has none.
  */
 export class RankHandler implements BridgeHandler {
   /** Commands the agent itself sent (not the coordinator's): their results stay here. */
@@ -38,26 +39,39 @@ export class RankHandler implements BridgeHandler {
 
   constructor(
     private readonly id: RankKey,
-    private readonly telemetry: TelemetryOutbox,
+    private readonly journal: string,
     private readonly checkpoints: RankCheckpoints | undefined,
+    private readonly logger: Logger,
   ) {}
 
   onMetrics(batch: MetricBatch): void {
     if (batch.records.length === 0 && batch.dropped === 0) return;
-    this.telemetry.addBatch(this.id, batch.records.map(toWireRecord), batch.dropped);
+    this.append({ type: 'metrics', batch });
   }
 
   onEvent(event: BridgeEvent): void {
-    this.telemetry.addEvent(this.id, toWireEvent(event));
+    this.append({ type: 'event', event });
   }
 
   onCommandResult(result: CommandResult): void {
+    if (!this.takeOwn(result)) this.append({ type: 'result', result });
+  }
+
+  /** A result of a command the agent itself sent: handed to its waiter (true), never shipped. */
+  takeOwn(result: CommandResult): boolean {
     const waiter = this.own.get(result.id);
-    if (waiter) {
-      this.own.delete(result.id);
-      return waiter(result);
+    if (!waiter) return false;
+    this.own.delete(result.id);
+    waiter(result);
+    return true;
+  }
+
+  private append(message: Parameters<typeof journalLine>[0]): void {
+    try {
+      appendJournal(this.journal, journalLine(message));
+    } catch (err) {
+      this.logger.error('cannot append to the telemetry journal', { session: this.id.session, rank: this.id.rank, error: errorMessage(err) });
     }
-    this.telemetry.addResult(this.id, toWireResult(result));
   }
 
   /**

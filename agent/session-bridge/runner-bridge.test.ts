@@ -7,7 +7,7 @@ import type { StreamLink } from '../connection/connection.js';
 import { Runner } from '../runner/runner.js';
 import { RunnerFixture, eventually, shippedLines } from '../testing/runner-fixture.js';
 import { SessionBridges } from './session-bridges.js';
-import { TelemetryOutbox } from './telemetry-outbox.js';
+import { TelemetryShipper } from '../uplink/telemetry-shipper.js';
 
 const SCRIPT = `import os, sys, time
 print("socket there" if os.path.exists(os.environ["NSML_AGENT_SOCKET"]) else "socket missing", flush=True)
@@ -31,13 +31,18 @@ class Link implements StreamLink {
 
 /** The agent's parts that a rank's bridge needs, on a fixture's folder. */
 function agentParts(f: RunnerFixture) {
-  const telemetry = new TelemetryOutbox({ logger: silentLogger });
-  const link = new Link();
-  telemetry.registered([], link);
   let runner: Runner | undefined = undefined;
+  const telemetry = new TelemetryShipper({ ranks: () => runner?.ranks() ?? [], maxLineBytes: 1 << 22, clock: { now: () => Date.now() }, logger: silentLogger });
+  const link = new Link();
   const bridges = new SessionBridges({ telemetry, logger: silentLogger, rankPhase: (key) => runner?.get(key)?.record.phase });
   runner = Runner.open(f.sessionsDir, f.deps({ sdkPath: SDK_SRC, rankServices: bridges }));
-  return { runner, bridges, link };
+  telemetry.registered([], link);
+  const timer = setInterval(() => telemetry.pump(), 20);
+  const stop = () => {
+    clearInterval(timer);
+    telemetry.close();
+  };
+  return { runner, bridges, link, stop };
 }
 
 describe('the runner opens each rank’s bridge', () => {
@@ -58,7 +63,8 @@ describe('the runner opens each rank’s bridge', () => {
     expect(shippedLines(rank.dir)[0]?.text).toBe('socket there');
     const socket = rank.dir.socket;
 
-    // The agent goes away (its bridge with it); the script keeps running and buffering.
+    // The agent goes away (its bridge with it); the script keeps running and writing its journal.
+    first.stop();
     await first.runner.detach();
     await first.bridges.closeAll();
     expect(existsSync(socket)).toBe(false);
@@ -67,13 +73,16 @@ describe('the runner opens each rank’s bridge', () => {
     cleanups.push(async () => {
       await second.runner.stopAll(0, 'test over');
       await second.bridges.closeAll();
+      second.stop();
     });
     await eventually(() => existsSync(socket), 'the re-adopted rank’s socket');
     const [adopted] = second.runner.ranks();
     await adopted!.whenDone();
     expect(adopted!.record.end).toMatchObject({ exitCode: 0 });
     expect(existsSync(socket)).toBe(false);
+    await eventually(() => second.link.steps().length > 0 && Math.max(...second.link.steps()) === 399, 'the last step');
+    // Without acks, the second agent ships the whole journal again from its start: every step arrives.
     const steps = new Set([...first.link.steps(), ...second.link.steps()]);
-    expect(steps.size).toBe(400); // what the script buffered while no agent listened arrived after
+    expect(steps.size).toBe(400); // what the script wrote while no agent listened arrived after
   });
 });

@@ -10,7 +10,7 @@ import type { RankPhase } from '../runner/rank-runner.js';
 import { rankKeyString, type RankSpec } from '../runner/rank-spec.js';
 import { SessionDir } from '../runner/session-dir.js';
 import { SessionBridges } from './session-bridges.js';
-import { TelemetryOutbox } from './telemetry-outbox.js';
+import { shipJournal } from '../testing/telemetry-link.js';
 
 const SPEC: RankSpec = {
   session: 'alice/scratch/7', epoch: 2, rank: 0, worldSize: 1, localWorldSize: 1, nodeRank: 0, gpuIndices: [], entry: 'main.py',
@@ -52,11 +52,14 @@ class Link implements StreamLink {
 let root: string | undefined;
 let bridges: SessionBridges | undefined;
 let script: PythonRun | undefined;
+let stopShipping: (() => void) | undefined;
 
 afterEach(async () => {
   if (script && script.child.exitCode === null) script.child.kill('SIGKILL');
   await script?.exit;
   await bridges?.closeAll();
+  stopShipping?.();
+  stopShipping = undefined;
   if (root) rmSync(root, { recursive: true, force: true });
   root = undefined;
   bridges = undefined;
@@ -66,9 +69,10 @@ afterEach(async () => {
 function setup(phase: RankPhase | undefined = 'running') {
   root = mkdtempSync(join(tmpdir(), 'nsml-sb-'));
   const dir = new SessionDir(join(root, 'r'));
-  const telemetry = new TelemetryOutbox({ logger: silentLogger });
   const link = new Link();
-  telemetry.registered([], link);
+  const journal = shipJournal(SPEC, dir, link, (key, r) => bridges?.takeOwn(key, r) ?? false);
+  stopShipping = journal.close;
+  const telemetry = journal.shipper;
   const phases = new Map<string, RankPhase>(phase ? [[rankKeyString(SPEC), phase]] : []);
   bridges = new SessionBridges({ telemetry, logger: silentLogger, rankPhase: (key) => phases.get(key) });
   return { dir, link, telemetry, b: bridges };
@@ -98,10 +102,10 @@ describe('SessionBridges with the real SDK', () => {
     expect(link.maxStep()).toBeGreaterThan(0);
   });
 
-  it('applies a set with at_step at that step, and carries a script error back', async () => {
+  it('applies a set with at_step at that step, and carries a script error back (through the journal)', async () => {
     const { dir, link, b } = setup();
     await b.open(SPEC, dir);
-    script = runPython('sdk-commands.py', [], { NSML_AGENT_SOCKET: dir.socket, NSML_SESSION: SPEC.session, NSML_FLUSH_INTERVAL_MS: '50' }, root!);
+    script = runPython('sdk-commands.py', [], { NSML_AGENT_SOCKET: dir.socket, NSML_TELEMETRY_FILE: dir.telemetry, NSML_SESSION: SPEC.session, NSML_FLUSH_INTERVAL_MS: '50' }, root!);
     await link.until(() => (link.maxStep() >= 5 ? true : undefined));
     const atStep = link.maxStep() + 40;
     b.deliver(command('c-3', 'set', { values: { lr: '0.5' } }, { atStep }));

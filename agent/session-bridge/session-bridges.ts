@@ -10,11 +10,13 @@ import type { SessionDir } from '../runner/session-dir.js';
 import { RankBridge } from './rank-bridge.js';
 import { RankHandler, type CheckpointsFactory } from './rank-handler.js';
 import { SeenCommands } from './seen-commands.js';
-import type { TelemetryOutbox } from './telemetry-outbox.js';
+import type { CommandResult as WireResult } from '../../common/proto/types.js';
+import type { CommandResult } from '../bridge/protocol.js';
 import { agentFailure } from './to-wire.js';
 
 export interface SessionBridgesOptions {
-  telemetry: TelemetryOutbox;
+  /** Where the agent's own answers go (a refused command): sent once, never replayed. */
+  telemetry: { sendOnce(result: WireResult): void };
   /** Checkpoint saving and loading per rank (agent/checkpoints); absent: refused with NSML_E_AGENT_UNAVAILABLE. */
   checkpoints?: CheckpointsFactory;
   /** The phase of a rank this node has (by `rankKeyString`), undefined when it has none. */
@@ -57,7 +59,7 @@ export class SessionBridges implements RankServices {
     if (this.bridges.has(key)) return;
     const id: RankKey = { session: spec.session, epoch: spec.epoch, rank: spec.rank };
     const checkpoints = this.o.checkpoints?.({ ...id, user: spec.user, checkpointDir: dir.checkpoints });
-    const handler = new RankHandler(id, this.o.telemetry, checkpoints);
+    const handler = new RankHandler(id, dir.telemetry, checkpoints, this.o.logger);
     const early = this.waiting.get(key);
     const bridge = await RankBridge.open(spec, dir, early?.seen ?? new SeenCommands(), {
       handler, logger: this.o.logger, ...(this.o.watcherStableMs !== undefined ? { watcherStableMs: this.o.watcherStableMs } : {}),
@@ -78,7 +80,11 @@ export class SessionBridges implements RankServices {
     } catch (err) {
       this.o.logger.warn('cannot close a rank bridge', { session: spec.session, rank: spec.rank, error: errorMessage(err) });
     }
-    this.o.telemetry.end(spec);
+  }
+
+  /** A result read from a rank's journal: true when it answers a command the agent itself sent. */
+  takeOwn(key: string, result: CommandResult): boolean {
+    return this.bridges.get(key)?.handler.takeOwn(result) ?? false;
   }
 
   /** A `command` from the coordinator. */

@@ -1,6 +1,8 @@
-import type { MetricEvent, MetricRecord } from '../../common/proto/types.js';
+import type { CommandResult, MetricEvent, MetricRecord } from '../../common/proto/types.js';
 import type { BridgeEvent, CommandResult as BridgeResult, MetricRecord as BridgeRecord } from '../bridge/protocol.js';
-import type { RankResult } from './telemetry-outbox.js';
+
+/** A command result without where it comes from (the rank's journal entry adds it). */
+export type RankResult = Omit<CommandResult, 'session' | 'epoch' | 'rank' | 'seq'>;
 
 /** Milliseconds as an int64 field takes them. */
 function wholeMs(ms: number): number {

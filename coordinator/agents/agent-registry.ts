@@ -23,12 +23,15 @@ interface Entry {
 export class AgentRegistry {
   private readonly links = new Map<string, Entry>();
   private readonly dirty = new Map<string, number>();
+  /** When each node was last heard from, kept after its stream ends (its silence counts from there). */
+  private readonly heardMs = new Map<string, number>();
 
   /** Adds a link, closing any older stream of the same node. */
   attach(link: AgentLink, nowMs: number): void {
     const old = this.links.get(link.nodeId);
     if (old && old.link !== link) old.link.close('the node connected again on another stream');
     this.links.set(link.nodeId, { link, lastSeenMs: nowMs, gpus: undefined, datasets: [], idle: [] });
+    this.heardMs.set(link.nodeId, nowMs);
     this.dirty.set(link.nodeId, nowMs);
   }
 
@@ -60,12 +63,14 @@ export class AgentRegistry {
     const e = this.links.get(nodeId);
     if (!e) return;
     e.lastSeenMs = nowMs;
+    this.heardMs.set(nodeId, nowMs);
     if (gpus && gpus.length > 0) e.gpus = gpus;
     this.dirty.set(nodeId, nowMs);
   }
 
+  /** When the node was last heard from by this coordinator, connected now or not. */
   lastSeen(nodeId: string): number | undefined {
-    return this.links.get(nodeId)?.lastSeenMs;
+    return this.heardMs.get(nodeId);
   }
 
   /** The GPU state from the latest heartbeat that carried one. */

@@ -152,12 +152,12 @@ describe('CommandQueue', () => {
     const session = running(s);
     const cmd = q.submit(session, 'alice', { name: 'get', args: { name: 'lr' } });
     const c = agents.sent[0]!.command;
-    expect(q.onResult('n2', result(c, { seq: 3 }))).toEqual({ session: session.name, epoch: 1, rank: 0, seq: 3 });
+    expect(q.onResult('n2', result(c, { seq: 1 }))).toEqual({ session: session.name, epoch: 1, rank: 0, seq: 1 });
     expect(s.commands.get(cmd.id)!.state).toBe('delivered');
-    q.onResult('n1', result(c, { seq: 3, valueJson: '1' }));
-    q.onResult('n1', result(c, { seq: 3, valueJson: '2' }));
+    q.onResult('n1', result(c, { seq: 1, valueJson: '1' }));
+    q.onResult('n1', result(c, { seq: 1, valueJson: '2' }));
     expect(q.view(cmd.id)!.targets[0]!.result!.valueJson).toBe('1');
-    expect(s.metrics.claimSeq({ session: session.name, epoch: 1, rank: 0, seq: 3 })).toBe(false);
+    expect(s.metrics.claimSeq({ session: session.name, epoch: 1, rank: 0, seq: 1 })).toBe(false);
   });
 
   it('fails the open commands of a session that ends, and wakes their waiters', async () => {

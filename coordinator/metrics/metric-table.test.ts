@@ -115,4 +115,16 @@ describe('metric table', () => {
     expect(s.metrics.insertBatch(batch(name, 2)).stored).toBe(false);
     expect(s.metrics.insertBatch(batch(name, 3)).stored).toBe(true);
   });
+
+  it('stores nothing past a gap: a failed batch is never acknowledged by a later one', () => {
+    const s = open();
+    const name = placed(s);
+    expect(s.metrics.insertBatch(batch(name, 1)).stored).toBe(true);
+    expect(() => s.metrics.insertBatch(batch(name, 3))).toThrow(expect.objectContaining({ code: 'NSML_E_SEQUENCE_GAP' }));
+    expect(() => s.metrics.claimSeq({ session: name, epoch: 1, rank: 0, seq: 3 })).toThrow(/replay from 2/);
+    expect(s.metrics.countPoints(name, undefined)).toBe(s.metrics.readPoints(name, undefined, 0, 1000).length);
+    expect(s.metrics.acksForNode('n1', 0).find((a) => a.session === name)?.seq).toBe(1);
+    expect(s.metrics.insertBatch(batch(name, 2)).stored).toBe(true);
+    expect(s.metrics.insertBatch(batch(name, 3)).stored).toBe(true);
+  });
 });

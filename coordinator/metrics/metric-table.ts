@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { MetricAckRow, MetricPointRow, MetricTable, NewMetricBatch, TimelineEventRow } from './types.js';
 
 interface PointRecord {
@@ -64,9 +65,16 @@ export function metricTable(db: Database.Database): MetricTable {
   );
 
   const claimSeq: MetricTable['claimSeq'] = (src) => claim(src, 0);
+  /**
+   * Gap-free: only the batch right after the mark is stored (true); one at or before it is a
+   * repeat (false); one past a gap throws, because storing it would acknowledge the missing one.
+   */
   const claim = (src: { session: string; epoch: number; rank: number; seq: number }, droppedCount: number): boolean => {
     const stored = (markOf.get(src.session, src.epoch, src.rank) as number | undefined) ?? 0;
     if (src.seq <= stored) return false;
+    if (src.seq !== stored + 1) {
+      throw new NsmlError(ErrorCodes.SEQUENCE_GAP, `telemetry of rank ${src.rank} of ${src.session} (epoch ${src.epoch}) jumped from ${stored} to ${src.seq}; the agent must replay from ${stored + 1}`);
+    }
     setMark.run(src.session, src.epoch, src.rank, src.seq, droppedCount);
     return true;
   };

@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ._env import Environment
 from ._errors import TOO_LARGE, AgentUnavailableError, NsmlError, from_wire
+from ._journal import Journal
 from ._transport import Transport, TransportError
 from ._version import PROTOCOL_VERSION, __version__
 from ._warn import warn_once
@@ -59,6 +60,8 @@ class BridgeTransport(Transport):
         self._thread: Optional[threading.Thread] = None
         self.welcome: Dict[str, Any] = {}
         self.connects = 0
+        #: Where metrics, events and results go when the agent named a journal (else the socket).
+        self._journal = Journal(env.telemetry_file) if env.telemetry_file else None
 
     # ---- connection ----
 
@@ -203,10 +206,11 @@ class BridgeTransport(Transport):
                 raise TransportError(f"sending to the agent failed: {err}") from err
 
     def send_metrics(self, records: List[Dict[str, Any]], dropped: int) -> int:
+        write = self._journal.append if self._journal is not None else self._send_line
         sent = 0
         for count, line in _chunks(records, dropped):
             try:
-                self._send_line(line)
+                write(line)
             except TransportError:
                 if sent == 0:
                     raise
@@ -215,6 +219,12 @@ class BridgeTransport(Transport):
         return sent
 
     def send_message(self, message: Dict[str, Any]) -> None:
+        if self._journal is not None and message.get("type") in ("event", "result"):
+            line = encode_line(message)
+            if len(line) > MAX_LINE_BYTES:
+                raise NsmlError(TOO_LARGE, f"a {message.get('type')} message of {len(line)} bytes exceeds the bridge limit of {MAX_LINE_BYTES}")
+            self._journal.append(line)
+            return
         self._send(message)
 
     def request(self, message: Dict[str, Any], timeout: float) -> Dict[str, Any]:
@@ -245,6 +255,9 @@ class BridgeTransport(Transport):
             raise from_wire(reply.get("error"))
 
     def wait_ready(self, timeout: float) -> bool:
+        if self._journal is not None:
+            # Delivery is a file write: nothing to wait for but the disk (retried by the caller).
+            return True
         try:
             self._wait_connected(time.monotonic() + timeout, "deliver")
             return True
@@ -305,6 +318,8 @@ class BridgeTransport(Transport):
             pass
         finally:
             self._closed.set()
+            if self._journal is not None:
+                self._journal.close()
             sock = self._sock
             if sock is not None:
                 try:

@@ -70,6 +70,9 @@ class Environment:
     resume_checkpoint: Optional[str] = None
     #: How long an operation that needs the agent waits for a socket that never answered.
     connect_timeout_s: float = 30.0
+    #: The rank's telemetry journal (``NSML_TELEMETRY_FILE``): metrics, events and command
+    #: results are appended there and shipped by the agent, so none is lost with the agent.
+    telemetry_file: Optional[str] = None
 
     @property
     def online(self) -> bool:
@@ -104,4 +107,5 @@ def read_environment(env: Optional[Mapping[str, str]] = None) -> Environment:
         save_timeout_s=max(1.0, float(_int(env, "NSML_SAVE_TIMEOUT_S", 3600))),
         resume_checkpoint=env.get("NSML_RESUME_CHECKPOINT") or None,
         connect_timeout_s=max(0.1, _int(env, "NSML_CONNECT_TIMEOUT_MS", 30_000) / 1000.0),
+        telemetry_file=env.get("NSML_TELEMETRY_FILE") or None,
     )
