@@ -65,6 +65,11 @@ export interface AgentOptions {
   idleWindowMs?: number;
   /** Size budget of the dataset cache in bytes (least recently used unused versions go first); default 100 GiB. */
   datasetCacheBytes?: number;
+  /**
+   * Below this many free bytes in the data directory the node reports itself full
+   * (NSML_E_DISK_FULL) and is given nothing new; default 100 MiB.
+   */
+  minFreeBytes?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -93,6 +98,7 @@ export interface CompiledAgentOptions {
   joinToken: string;
   labels: Record<string, string>;
   datasetCacheBytes: number;
+  minFreeBytes: number;
   idleWindowMs: number;
   logger: Logger;
   clock: Clock;
@@ -165,6 +171,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     joinToken: options.joinToken ?? '',
     labels: { ...(options.labels ?? {}) },
     datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),
+    minFreeBytes: duration('minFreeBytes', options.minFreeBytes, 100 * 1024 ** 2),
     idleWindowMs: duration('idleWindowMs', options.idleWindowMs, 30 * 60_000),
     logger: options.logger ?? createLogger({ component: 'agent' }),
     clock: options.clock ?? systemClock,

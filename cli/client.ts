@@ -144,6 +144,11 @@ export class CoordinatorClient {
     return this.call<Node__Output>((md, o, cb) => this.admin.DrainNode(req, md, o, cb), DEADLINES_MS.quick, signal);
   }
 
+  /** Removes a node that is not connected and holds no session, so that its id can be registered anew. */
+  forgetNode(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call<{ id: string }>((md, o, cb) => this.admin.ForgetNode({ id }, md, o, cb), DEADLINES_MS.quick, signal).then(() => undefined);
+  }
+
   /** The standard gRPC health check of the whole server: 'SERVING' when it serves. */
   health(signal?: AbortSignal): Promise<string> {
     return this.call<{ status: string }>((md, o, cb) => this.healthClient.Check({ service: '' }, md, o, cb), DEADLINES_MS.quick, signal)

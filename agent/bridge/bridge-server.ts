@@ -35,8 +35,8 @@ export interface CompiledBridgeServerOptions extends Required<Omit<BridgeServerO
 }
 
 export function compileBridgeServerOptions(options: BridgeServerOptions): CompiledBridgeServerOptions {
-  if (Buffer.byteLength(options.socketPath) > 100) {
-    throw new NsmlError(ErrorCodes.CONFIG, `socket path ${options.socketPath} is ${Buffer.byteLength(options.socketPath)} bytes; Unix sockets allow about 100: use a shorter state directory`);
+  if (Buffer.byteLength(options.socketPath) > 107) {
+    throw new NsmlError(ErrorCodes.CONFIG, `socket path ${options.socketPath} is ${Buffer.byteLength(options.socketPath)} bytes; Unix sockets allow 107: use a shorter state directory`);
   }
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback;

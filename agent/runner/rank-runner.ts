@@ -1,4 +1,5 @@
 import { errorMessage } from '../../common/errors.js';
+import { diskFullError, noteDiskFull } from '../disk/disk-errors.js';
 import { cleanup } from './cleanup.js';
 import { exited, lostEnd, readExit } from './exited.js';
 import { materialize } from './materialize.js';
@@ -155,7 +156,7 @@ export class RankRunner {
       if (this.current.stop) {
         await this.finish('exited', { exitCode: null, signal: 'SIGTERM', message: `stopped before the process started: ${this.current.stop.reason}`, endedMs: this.deps.clock.now() });
       } else {
-        await this.finish('failed_to_start', { exitCode: null, signal: null, message: errorMessage(err), endedMs: this.deps.clock.now() });
+        await this.finish('failed_to_start', { exitCode: null, signal: null, message: startFailure(this.dir.root, err), endedMs: this.deps.clock.now() });
       }
       return;
     }
@@ -200,7 +201,9 @@ export class RankRunner {
     } catch (err) {
       this.deps.logger.warn('cannot remove a finished workspace', { session: this.spec.session, error: errorMessage(err) });
     }
-    await this.deps.rankServices?.close(this.spec, this.dir);
+    await this.deps.rankServices?.close(this.spec, this.dir).catch((err: unknown) => {
+      this.deps.logger.warn('cannot close the services of a finished rank', { session: this.spec.session, rank: this.spec.rank, error: errorMessage(err) });
+    });
     this.update({ phase, end: end.exitCode === null && end.signal === null && phase === 'exited' ? lostEnd(end.endedMs) : end });
   }
 
@@ -214,7 +217,18 @@ export class RankRunner {
     this.onChange(this);
   }
 
+  /** A full disk defers the write (the record in memory stays right); nothing here may throw. */
   private persist(): void {
-    this.dir.writeJson('state.json', this.current);
+    try {
+      this.dir.writeJson('state.json', this.current);
+    } catch (err) {
+      this.deps.logger.error('cannot write a rank\'s state.json', { session: this.spec.session, rank: this.spec.rank, error: errorMessage(err) });
+    }
   }
+}
+
+/** Why a rank could not start; a full disk says so with its code, and flags the node full. */
+function startFailure(root: string, err: unknown): string {
+  if (!noteDiskFull(root, err)) return errorMessage(err);
+  return diskFullError('the session\'s files on this node', err).message;
 }

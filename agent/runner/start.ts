@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { diskFullError } from '../disk/disk-errors.js';
 import type { ProcessIdentity } from './proc.js';
 import type { Launch, RankContext } from './rank-context.js';
 
@@ -14,7 +15,9 @@ const ANNOUNCE_TIMEOUT_MS = 15_000;
  */
 export async function start(ctx: RankContext, launch: Launch): Promise<ProcessIdentity> {
   const { dir, deps } = ctx;
-  dir.writeJson('launch.json', launch);
+  if (!dir.writeJson('launch.json', launch)) {
+    throw diskFullError(`${dir.file('launch.json')} (the supervisor cannot start without it)`, new Error('ENOSPC'));
+  }
   let exited: { code: number | undefined; error: string } | undefined;
   // -S: the supervisor uses only the standard library; skipping `site` saves its start-up time.
   const child = execa(deps.python, ['-S', deps.supervisorPath, dir.root], {

@@ -16,6 +16,10 @@ Reads SESSION_DIR/launch.json ({"argv": [...], "cwd": "...", "env": {...}}) and:
   6. once the command has exited, kills what is left of its process group, and writes
      exit.json ({"exitCode": int or null, "signal": name or null, "endedMs"}) atomically.
      exit.json is written only after output.log is complete.
+A full disk (ENOSPC, EDQUOT) loses nothing: output that cannot be written waits in memory (up
+to PENDING_MAX bytes; beyond, it is dropped and a frame says how much) and is written once
+there is room; exit.json is retried until it is written, the supervisor living on until then,
+so the command's exit status reaches the agent whenever space returns.
 Standard library only; Python 3.8 or later.
 """
 
@@ -31,16 +35,50 @@ import time
 HEADER = struct.Struct(">cQI")
 READ_BYTES = 65536
 LINGER_S = 1.0
+RETRY_S = 0.5
+PENDING_MAX = 64 * 1024 * 1024
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def write_json(path, value):
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(value, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(value, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def warn(text):
+    """To supervisor.log, which may itself be on a full disk: never raises."""
+    try:
+        sys.stderr.write("nsml supervisor: %s\n" % text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def write_json_until_written(path, value, before=None):
+    """Retries until the file is written (the disk may be full for a while)."""
+    warned = False
+    while True:
+        try:
+            if before is not None:
+                before()
+            write_json(path, value)
+            return
+        except OSError as err:
+            if not warned:
+                warn("cannot write %s yet (%s); retrying every %.1f s" % (os.path.basename(path), err, RETRY_S))
+                warned = True
+            time.sleep(RETRY_S)
 
 
 def start_ticks(pid):
@@ -64,22 +102,44 @@ def die_with_parent():
 
 
 class Relay:
-    """Appends frames to output.log. If the disk fills up, output is dropped rather than the
-    command being blocked or killed: the run matters more than its log."""
+    """Appends frames to output.log, never blocking the command. Bytes that cannot be written
+    (a full disk) wait in memory, in order, and are written by `flush()` once there is room; past
+    PENDING_MAX the newest output is dropped and a frame saying how much takes its place."""
 
     def __init__(self, path):
-        self.out = open(path, "ab", buffering=0)
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.pending = bytearray()
         self.dropped = 0
+        self.failing = False
 
     def frame(self, stream, data):
-        if self.dropped:
+        if len(self.pending) + len(data) > PENDING_MAX:
             self.dropped += len(data)
             return
-        try:
-            self.out.write(HEADER.pack(stream, int(time.time() * 1000), len(data)) + data)
-        except OSError as err:
-            self.dropped = len(data)
-            sys.stderr.write("nsml supervisor: cannot write output.log (%s); dropping output\n" % err)
+        self.pending += HEADER.pack(stream, int(time.time() * 1000), len(data)) + data
+        self.flush()
+
+    def flush(self):
+        """Writes what waits; True when nothing is left. Raises nothing."""
+        if self.dropped and len(self.pending) < PENDING_MAX // 2:
+            note = ("nsml: %d bytes of output were dropped: the disk was full\n" % self.dropped).encode()
+            self.pending += HEADER.pack(b"e", int(time.time() * 1000), len(note)) + note
+            self.dropped = 0
+        while self.pending:
+            try:
+                n = os.write(self.fd, self.pending)
+            except OSError as err:
+                if not self.failing:
+                    warn("cannot write output.log (%s); keeping output in memory until there is room" % err)
+                    self.failing = True
+                return False
+            del self.pending[:n]
+        self.failing = False
+        return not self.dropped
+
+    def flush_or_raise(self):
+        if not self.flush():
+            raise OSError("output.log is not complete yet")
 
 
 class Supervisor:
@@ -108,6 +168,7 @@ class Supervisor:
         os.dup2(log, 2)
         os.close(log)
         write_json(self.path("supervisor.json"), {"pid": os.getpid(), "startTicks": start_ticks(os.getpid())})
+        self.child_info = None
         with open(self.path("launch.json")) as f:
             launch = json.load(f)
         relay = Relay(self.path("output.log"))
@@ -120,26 +181,42 @@ class Supervisor:
             )
         except OSError as err:
             relay.frame(b"e", ("nsml: cannot start %s: %s\n" % (launch["argv"][0], err.strerror or err)).encode())
-            self.finish(127, None, "cannot start %s: %s" % (launch["argv"][0], err.strerror or err))
+            self.finish(127, None, "cannot start %s: %s" % (launch["argv"][0], err.strerror or err), relay)
             return
         finally:
             os.close(out_w)
             os.close(err_w)
         pid = self.proc.pid
-        write_json(self.path("child.json"), {"pid": pid, "pgid": pid, "startTicks": start_ticks(pid)})
+        self.child_info = {"pid": pid, "pgid": pid, "startTicks": start_ticks(pid)}
+        self.write_child_info()
         for signum in self.pending:
             self.on_signal(signum, None)
         code = self.relay({out_r: b"o", err_r: b"e"}, relay)
         if code < 0:
-            self.finish(None, signal.Signals(-code).name, "")
+            self.finish(None, signal.Signals(-code).name, "", relay)
         else:
-            self.finish(code, None, "")
+            self.finish(code, None, "", relay)
+
+    def write_child_info(self):
+        """child.json, retried from the relay loop while the disk is full."""
+        if self.child_info is None:
+            return
+        try:
+            write_json(self.path("child.json"), self.child_info)
+            self.child_info = None
+        except OSError as err:
+            if not getattr(self, "child_warned", False):
+                warn("cannot write child.json yet (%s); retrying" % err)
+                self.child_warned = True
 
     def relay(self, fds, relay):
         exited_at = None
         killed_at = None
         while fds:
             ready, _, _ = select.select(list(fds), [], [], 0.2)
+            if relay.pending or relay.dropped:
+                relay.flush()
+            self.write_child_info()
             for fd in ready:
                 data = os.read(fd, READ_BYTES)
                 if data:
@@ -165,10 +242,10 @@ class Supervisor:
         except OSError:
             pass
 
-    def finish(self, code, signame, message):
-        write_json(self.path("exit.json"), {
-            "exitCode": code, "signal": signame, "message": message, "endedMs": int(time.time() * 1000),
-        })
+    def finish(self, code, signame, message, relay):
+        """exit.json once output.log is complete; both retried until the disk has room."""
+        value = {"exitCode": code, "signal": signame, "message": message, "endedMs": int(time.time() * 1000)}
+        write_json_until_written(self.path("exit.json"), value, before=relay.flush_or_raise)
 
 
 def main(argv):

@@ -7,6 +7,7 @@ import { formatNodeGpus, formatNodeTable } from '../node-view.js';
 const USAGE = `Usage: nsml node ls [--gpus] [--json]
        nsml node show NODE [--json]
        nsml node drain NODE [--undrain] [--reason TEXT] [--json]
+       nsml node forget NODE
 
   ls       lists the nodes: state, GPUs free/total and every GPU that cannot be used (its
            health and why, or the foreign process holding it), CPUs, memory, last heartbeat,
@@ -14,6 +15,11 @@ const USAGE = `Usage: nsml node ls [--gpus] [--json]
            --gpus adds each node's per-GPU table
   show     one node with its per-GPU table: memory, utilization, health, processes
   drain    gives a node nothing new (what runs there keeps running); --undrain reverses it
+  forget   removes a node that is not connected and holds no session, with its credential,
+           so that another agent may join under its name (e.g. a reinstalled machine)
+
+  A node is "disk-full" (NSML_E_DISK_FULL) while its agent's data directory has no room:
+  nothing new is placed there until space is freed.
 `;
 
 const LS_FLAGS = { json: { type: 'boolean' }, gpus: { type: 'boolean' } } as const;
@@ -27,8 +33,9 @@ export const nodeCommand: Command = {
     if (sub === 'ls' || sub === 'list') return listNodes(rest, io);
     if (sub === 'show') return showNode(rest, io);
     if (sub === 'drain') return drainNode(rest, io);
+    if (sub === 'forget') return forgetNode(rest, io);
     if (sub === undefined || sub === '--help' || sub === '-h') return printUsage(io, USAGE);
-    throw usageError(`unknown subcommand ${JSON.stringify(sub)} (expected ls, show or drain)`, 'node');
+    throw usageError(`unknown subcommand ${JSON.stringify(sub)} (expected ls, show, drain or forget)`, 'node');
   },
 };
 
@@ -67,5 +74,14 @@ async function drainNode(argv: string[], io: CliIo): Promise<number> {
   );
   if (values.json) printJson(io, node);
   else io.out(`${node.id}: ${node.state}${node.reason ? ` (${node.reason})` : ''}\n`);
+  return 0;
+}
+
+async function forgetNode(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, {}, 'node', { min: 1, max: 1 });
+  if (!parsed) return printUsage(io, USAGE);
+  const id = parsed.positionals[0]!;
+  await withClient(io, (c) => c.forgetNode(id, io.signal));
+  io.out(`${id}: forgotten; an agent may now register under this name\n`);
   return 0;
 }

@@ -9,7 +9,9 @@ import { heldDatasets } from '../datasets/held-datasets.js';
 import { applyIdleReport } from '../sessions/idle-sessions.js';
 import { ingestMetricBatch } from '../metrics/metric-ingest.js';
 import type { AgentLink } from './agent-registry.js';
+import { applyDiskReport } from './disk-report.js';
 import { ingestLogBatch } from './log-ingest.js';
+import { hashNodeSecret, newNodeSecret, verifyNodeIdentity } from './node-identity.js';
 
 type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -88,6 +90,7 @@ export class AgentConnection implements AgentLink {
         this.ctx.agents.setDatasets(this.nodeId, heldDatasets(m.heartbeat.datasets));
         if (m.heartbeat.running.length > 0) this.ctx.lifecycle.checkRunning(this.nodeId, m.heartbeat.running);
         applyIdleReport(this.ctx, this.nodeId, m.heartbeat.idleSessions);
+        applyDiskReport({ store: this.ctx.store, scheduler: this.ctx.scheduler, logger: this.ctx.options.logger }, this.nodeId, m.heartbeat.disk);
       } else if (m.body === 'sessionStatus' && m.sessionStatus) {
         this.ctx.lifecycle.onStatus(this.nodeId, m.sessionStatus);
       } else if (m.body === 'logBatch' && m.logBatch) {
@@ -120,15 +123,21 @@ export class AgentConnection implements AgentLink {
     if (!NODE_ID.test(r.nodeId)) {
       throw new NsmlError(ErrorCodes.INVALID_NAME, `node id ${JSON.stringify(r.nodeId)} must be 1 to 128 letters, digits, ".", "_", ":" or "-"`);
     }
+    // Before anything of the node is touched: a wrong or missing node secret changes nothing.
+    const identity = verifyNodeIdentity(this.ctx.store, r.nodeId, r.nodeSecret, this.ctx.agents.isConnected(r.nodeId));
     clearTimeout(this.registerTimer);
     this.nodeId = r.nodeId;
     this.registered = true;
     const now = clock.now();
     this.ctx.agents.attach(this, now);
-    this.ctx.store.upsertNode(r.nodeId, { ...EMPTY_INVENTORY, ...(r.inventory ?? {}) }, now);
+    const nodeSecret = identity.issue ? newNodeSecret() : '';
+    this.ctx.store.transaction(() => {
+      this.ctx.store.upsertNode(r.nodeId, { ...EMPTY_INVENTORY, ...(r.inventory ?? {}) }, now);
+      if (nodeSecret) this.ctx.store.setNodeSecretHash(r.nodeId, hashNodeSecret(nodeSecret));
+    });
     const logAcks = this.ctx.store.logAcksForNode(r.nodeId, now - ACK_WINDOW_MS);
     const metricAcks = this.ctx.store.metrics.acksForNode(r.nodeId, now - ACK_WINDOW_MS);
-    this.send({ registered: { nodeId: r.nodeId, heartbeatIntervalMs, logAcks, metricAcks } });
+    this.send({ registered: { nodeId: r.nodeId, heartbeatIntervalMs, logAcks, metricAcks, nodeSecret } });
     logger.info('agent registered', { nodeId: r.nodeId, running: r.running.length, gpus: r.inventory?.gpus.length ?? 0 });
     this.ctx.lifecycle.reconcile(r.nodeId, r.running);
     this.ctx.commands.agentRegistered(r.nodeId);

@@ -2,11 +2,19 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { AdminServiceHandlers, Node } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
 import type { AssignmentRow, NodeRow } from '../store/types.js';
+import { forgetNode } from '../agents/forget-node.js';
 import { callerOf, unary } from './grpc-util.js';
+
+/** down, else disk-full (nothing can be placed), else draining (nothing will be), else ready. */
+function nodeState(n: NodeRow): string {
+  if (n.state === 'down') return 'down';
+  if (n.diskFull) return 'disk-full';
+  return n.draining ? 'draining' : 'ready';
+}
 
 function nodeProto(ctx: CoordinatorContext, n: NodeRow, active: AssignmentRow[]): Node {
   const mine = active.filter((a) => a.nodeId === n.id);
-  const state = n.state === 'down' ? 'down' : n.draining ? 'draining' : 'ready';
+  const state = nodeState(n);
   const gpus = ctx.agents.gpus(n.id);
   return {
     id: n.id,
@@ -16,7 +24,7 @@ function nodeProto(ctx: CoordinatorContext, n: NodeRow, active: AssignmentRow[])
     sessions: [...new Set(mine.map((a) => a.session))],
     idleSessions: ctx.agents.idleSessions(n.id).filter((s) => mine.some((a) => a.session === s)),
     allocatedGpus: mine.flatMap((a) => a.gpuIndices).sort((a, b) => a - b),
-    reason: n.reason || (n.state !== 'down' && !ctx.agents.isConnected(n.id) ? 'disconnected' : ''),
+    reason: (state === 'disk-full' ? n.diskFull : n.reason) || (n.state !== 'down' && !ctx.agents.isConnected(n.id) ? 'disconnected' : ''),
   };
 }
 
@@ -38,6 +46,11 @@ export function adminService(ctx: CoordinatorContext): AdminServiceHandlers {
       ctx.store.updateNode(req.id, { draining: !req.undrain, reason: node.state === 'down' ? node.reason : reason });
       ctx.scheduler.request();
       return nodeProto(ctx, ctx.store.getNode(req.id)!, ctx.store.activeAssignments());
+    }),
+    ForgetNode: unary((req, call) => {
+      callerOf(call.metadata);
+      forgetNode(ctx, req.id);
+      return { id: req.id };
     }),
   };
 }

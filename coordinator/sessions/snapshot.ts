@@ -78,14 +78,15 @@ export interface SnapshotSources {
 }
 
 /**
- * Builds the scheduler's view from the store: nodes that are not down, the queue (with its
+ * Builds the scheduler's view from the store: nodes that are not down (a draining, disk-full or
+ * disconnected one takes nothing new), the queue (with its
  * priorities, queue times, attained service and run-time estimates), what runs (with its run
  * start, last checkpoint and whether it is stopping), and the users' decayed usage.
  */
 export function buildSnapshot(src: SnapshotSources): Snapshot {
   const nodes = src.store.listNodes()
     .filter((n) => n.state !== 'down')
-    .map((n) => withHeld(nodeView(n, !n.draining && src.isConnected(n.id), src.latestGpus(n.id)), src.latestDatasets?.(n.id)));
+    .map((n) => withHeld(nodeView(n, !n.draining && !n.diskFull && src.isConnected(n.id), src.latestGpus(n.id)), src.latestDatasets?.(n.id)));
   const estimate = createEstimator(src.store);
   const pins = src.store.datasets.pinsInStates(['queued']);
   const pending = src.store.sessionsInStates(['queued']).map((s) => withPins(pendingView(s, estimate(s)), pins.get(s.name)));

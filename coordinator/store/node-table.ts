@@ -2,17 +2,19 @@ import type Database from 'better-sqlite3';
 import type { NodeInventory__Output } from '../../common/proto/types.js';
 import type { NodePatch, NodeRow, Store } from './types.js';
 
-type NodeMethods = Pick<Store, 'upsertNode' | 'getNode' | 'listNodes' | 'nodeStates' | 'updateNode' | 'recordHeartbeats'>;
+type NodeMethods = Pick<Store,
+  'upsertNode' | 'getNode' | 'listNodes' | 'nodeStates' | 'updateNode' | 'recordHeartbeats' | 'nodeSecretHash' | 'setNodeSecretHash' | 'forgetNode'>;
 
 interface NodeRecord {
   id: string; inventory_json: string; state: string; draining: number; reason: string;
-  last_heartbeat_ms: number; joined_ms: number;
+  last_heartbeat_ms: number; joined_ms: number; disk_full: string;
 }
 
 function toNode(r: NodeRecord): NodeRow {
   return {
     id: r.id, inventory: JSON.parse(r.inventory_json) as NodeInventory__Output, state: r.state as NodeRow['state'],
     draining: r.draining !== 0, reason: r.reason, lastHeartbeatMs: r.last_heartbeat_ms, joinedMs: r.joined_ms,
+    diskFull: r.disk_full,
   };
 }
 
@@ -26,6 +28,9 @@ export function nodeMethods(db: Database.Database): NodeMethods {
   const byId = db.prepare('SELECT * FROM nodes WHERE id = ?');
   const all = db.prepare('SELECT * FROM nodes ORDER BY id');
   const states = db.prepare('SELECT id, state FROM nodes ORDER BY id');
+  const secretOf = db.prepare('SELECT secret_hash FROM nodes WHERE id = ?');
+  const setSecret = db.prepare('UPDATE nodes SET secret_hash = ? WHERE id = ?');
+  const forget = db.prepare('DELETE FROM nodes WHERE id = ?');
   const beat = db.prepare('UPDATE nodes SET last_heartbeat_ms = ? WHERE id = ? AND last_heartbeat_ms < ?');
   const get = (id: string) => {
     const r = byId.get(id) as NodeRecord | undefined;
@@ -45,9 +50,15 @@ export function nodeMethods(db: Database.Database): NodeMethods {
       if (patch.state !== undefined) (sets.push('state = @state'), (values.state = patch.state));
       if (patch.draining !== undefined) (sets.push('draining = @draining'), (values.draining = patch.draining ? 1 : 0));
       if (patch.reason !== undefined) (sets.push('reason = @reason'), (values.reason = patch.reason));
+      if (patch.diskFull !== undefined) (sets.push('disk_full = @diskFull'), (values.diskFull = patch.diskFull));
       if (patch.lastHeartbeatMs !== undefined) (sets.push('last_heartbeat_ms = @hb'), (values.hb = patch.lastHeartbeatMs));
       if (sets.length > 0) db.prepare(`UPDATE nodes SET ${sets.join(', ')} WHERE id = @id`).run(values);
     },
+    nodeSecretHash: (id) => (secretOf.get(id) as { secret_hash: string } | undefined)?.secret_hash,
+    setNodeSecretHash: (id, hash) => {
+      setSecret.run(hash, id);
+    },
+    forgetNode: (id) => forget.run(id).changes > 0,
     recordHeartbeats: (beats) =>
       db.transaction(() => {
         for (const [id, ms] of beats) beat.run(ms, id, ms);

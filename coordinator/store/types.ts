@@ -119,9 +119,11 @@ export interface NodeRow {
   reason: string;
   lastHeartbeatMs: number;
   joinedMs: number;
+  /** '' while the agent has room; else its NSML_E_DISK_FULL message (nothing new is placed there). */
+  diskFull: string;
 }
 
-export type NodePatch = Partial<Pick<NodeRow, 'state' | 'draining' | 'reason' | 'lastHeartbeatMs'>>;
+export type NodePatch = Partial<Pick<NodeRow, 'state' | 'draining' | 'reason' | 'lastHeartbeatMs' | 'diskFull'>>;
 
 export interface StoredLogLine {
   cursor: number;
@@ -181,6 +183,12 @@ export interface Store {
   nodeStates(): Array<{ id: string; state: NodeState }>;
   updateNode(id: string, patch: NodePatch): void;
   recordHeartbeats(beats: ReadonlyArray<readonly [string, number]>): void;
+  /** The SHA-256 (hex) of the node's secret; '' when none was issued; undefined for an unknown node. */
+  nodeSecretHash(id: string): string | undefined;
+  /** Binds a registered node id to a secret; only its hash is stored. */
+  setNodeSecretHash(id: string, hash: string): void;
+  /** Removes the node and its credential; false when there was none. */
+  forgetNode(id: string): boolean;
 
   /** Stores lines idempotently (a repeated seq is ignored); returns the new lines and the gapless high-water seq. */
   insertLogs(session: string, epoch: number, rank: number, lines: NewLogLine[]): { inserted: StoredLogLine[]; ackSeq: number };

@@ -36,6 +36,7 @@ export class TestCluster {
   private gpuArgs: string[] = [];
   private agentArgs: string[] = [];
   private agentEnv: Record<string, string> = {};
+  private readonly agentStderrs = new Map<string, Buffer[]>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -100,6 +101,28 @@ export class TestCluster {
     const args = ['agent', '--coordinator', this.address, '--data', join(this.dir, name), '--name', name, ...this.gpuArgs, ...this.agentArgs];
     const child = this.spawn(args, name, this.agentEnv);
     this.agents.set(name, child);
+  }
+
+  /**
+   * Starts one more agent process, keyed `label` (for killAgent, agentStderr, agentExitCode), as
+   * node `name` with its data in `data` and more flags; its stderr is kept.
+   */
+  async startAgentAt(label: string, name: string, data: string, args: string[] = []): Promise<void> {
+    const child = this.spawn(['agent', '--coordinator', this.address, '--data', data, '--name', name, ...this.gpuArgs, ...this.agentArgs, ...args], label, this.agentEnv);
+    const kept: Buffer[] = [];
+    child.stderr?.on('data', (d: Buffer) => kept.push(d));
+    this.agentStderrs.set(label, kept);
+    this.agents.set(label, child);
+  }
+
+  /** What an agent started with `startAgentAt` wrote to stderr so far. */
+  agentStderr(label: string): string {
+    return Buffer.concat(this.agentStderrs.get(label) ?? []).toString();
+  }
+
+  /** The exit code of an agent process; null while it runs. */
+  agentExitCode(label: string): number | null {
+    return this.agents.get(label)?.exitCode ?? null;
   }
 
   /** kill -9 of the coordinator; its sessions keep running on the agents. */
