@@ -50,6 +50,16 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     expect(await sessionCount()).toBe(before);
   });
 
+  it('rejects at submit a memory request no node can hold, naming the largest that fits', async () => {
+    const before = await sessionCount();
+    const ws = makeWorkspace({ 'main.py': 'print(1)\n' });
+    const r = await cluster.nsml(['run', '--detach', '--memory', '1024T'], { cwd: ws });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('NSML_E_UNSATISFIABLE');
+    expect(r.stderr).toMatch(/largest request that fits is \d+ MiB \(nsml run --memory \d+M\)/);
+    expect(await sessionCount()).toBe(before);
+  });
+
   it('refuses a workspace with a symlink that leaves it, naming the link', async () => {
     const before = await sessionCount();
     const ws = makeWorkspace({ 'main.py': 'print(1)\n' });
