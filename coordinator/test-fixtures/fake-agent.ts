@@ -14,6 +14,8 @@ export function fakeGpus(count: number): GpuInfo[] {
  * and sends what the test tells it to.
  */
 export class FakeAgent {
+  /** The node secret each node id was issued, presented again like a real agent's data directory would. */
+  static readonly secrets = new Map<string, string>();
   readonly received: CoordinatorMessage__Output[] = [];
   private waiters: Array<() => void> = [];
   ended = false;
@@ -23,6 +25,7 @@ export class FakeAgent {
   constructor(client: AgentServiceClient, readonly nodeId: string) {
     this.call = client.Connect();
     this.call.on('data', (m: CoordinatorMessage__Output) => {
+      if (m.registered?.nodeSecret) FakeAgent.secrets.set(nodeId, m.registered.nodeSecret);
       this.received.push(m);
       this.wake();
     });
@@ -47,11 +50,12 @@ export class FakeAgent {
     this.call.write(message);
   }
 
-  register(opts: { gpus?: number; running?: RunningProcess[]; joinToken?: string; address?: string } = {}): void {
+  register(opts: { gpus?: number; running?: RunningProcess[]; joinToken?: string; address?: string; nodeSecret?: string } = {}): void {
     this.send({
       register: {
         nodeId: this.nodeId,
         joinToken: opts.joinToken ?? '',
+        nodeSecret: opts.nodeSecret ?? FakeAgent.secrets.get(this.nodeId) ?? '',
         inventory: { hostname: this.nodeId, cpus: 8, memoryMib: 32768, gpus: fakeGpus(opts.gpus ?? 2), address: opts.address ?? '' },
         running: opts.running ?? [],
       },
