@@ -21,6 +21,10 @@ export interface ClusterOptions {
   gpusPerAgent?: number;
   /** More `nsml agent` flags for every agent, e.g. ['--idle-window', '1s']. */
   agentArgs?: string[];
+  /** More `nsml coordinator` flags, e.g. ['--gc-interval', '0']. */
+  coordinatorArgs?: string[];
+  /** Called with the cluster's folder before anything starts (e.g. to mount a small tmpfs in it). */
+  prepare?: (dir: string) => void;
 }
 
 /**
@@ -35,6 +39,7 @@ export class TestCluster {
   private readonly agents = new Map<string, ResultPromise>();
   private gpuArgs: string[] = [];
   private agentArgs: string[] = [];
+  private coordinatorArgs: string[] = [];
   private agentEnv: Record<string, string> = {};
   private readonly agentStderrs = new Map<string, Buffer[]>();
 
@@ -51,6 +56,8 @@ export class TestCluster {
     try {
       if (options.gpusPerAgent) cluster.useFakeGpus(options.gpusPerAgent);
       cluster.agentArgs = options.agentArgs ?? [];
+      cluster.coordinatorArgs = options.coordinatorArgs ?? [];
+      options.prepare?.(cluster.dir);
       await cluster.startCoordinator(options.heartbeatTimeout ?? '3s');
       for (let i = 0; i < (options.agents ?? 2); i += 1) await cluster.startAgent(`node${i + 1}`);
       await cluster.waitFor(async () => (await cluster.nodes()).filter((n) => n.state === 'ready').length === (options.agents ?? 2), 'agents to register');
@@ -92,7 +99,7 @@ export class TestCluster {
     const info = join(data, 'coordinator.json');
     rmSync(info, { force: true });
     const port = this.address ? this.address.split(':')[1]! : '0';
-    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', heartbeatTimeout], 'coordinator');
+    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', heartbeatTimeout, ...this.coordinatorArgs], 'coordinator');
     await this.waitFor(() => existsSync(info), 'the coordinator to listen');
     this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
   }
@@ -134,6 +141,12 @@ export class TestCluster {
   /** kill -9 of one agent; its user processes are left as they are. */
   async killAgent(name: string): Promise<void> {
     await killHard(this.agents.get(name));
+    this.agents.delete(name);
+  }
+
+  /** SIGTERM of one agent (as `systemctl restart` does), waiting for it to exit; its sessions keep running. */
+  async termAgent(name: string): Promise<void> {
+    await killGently(this.agents.get(name));
     this.agents.delete(name);
   }
 
