@@ -10,6 +10,7 @@ import type {
   ControlRequest,
   ControlResult__Output,
   DrainNodeRequest,
+  GcReport__Output,
   HealthClient,
   ListSessionsRequest,
   LogsRequest,
@@ -19,6 +20,7 @@ import type {
   Node__Output,
   QueueEntry__Output,
   QueueResponse__Output,
+  RemoveSessionResponse__Output,
   Session__Output,
   SessionServiceClient,
   SubmitRequest,
@@ -35,6 +37,8 @@ export interface ClientOptions {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** A collection walks every blob file: allow it minutes. */
+const GC_DEADLINE_MS = 30 * 60_000;
 
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
 type Invoke<T> = (metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<T>) => grpc.ClientUnaryCall;
@@ -147,6 +151,16 @@ export class CoordinatorClient {
   /** Removes a node that is not connected and holds no session, so that its id can be registered anew. */
   forgetNode(id: string, signal?: AbortSignal): Promise<void> {
     return this.call<{ id: string }>((md, o, cb) => this.admin.ForgetNode({ id }, md, o, cb), DEADLINES_MS.quick, signal).then(() => undefined);
+  }
+
+  /** Removes an ended session with its logs, metrics and checkpoint records (`nsml rm`). */
+  removeSession(name: string, signal?: AbortSignal): Promise<RemoveSessionResponse__Output> {
+    return this.call<RemoveSessionResponse__Output>((md, o, cb) => this.sessions.Remove({ name }, md, o, cb), DEADLINES_MS.quick, signal);
+  }
+
+  /** One collection of unreferenced blobs (admins); waits for one already running. */
+  collectGarbage(dryRun: boolean, signal?: AbortSignal): Promise<GcReport__Output> {
+    return this.call<GcReport__Output>((md, o, cb) => this.admin.CollectGarbage({ dryRun }, md, o, cb), GC_DEADLINE_MS, signal);
   }
 
   /** The standard gRPC health check of the whole server: 'SERVING' when it serves. */

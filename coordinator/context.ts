@@ -1,4 +1,5 @@
 import type { AgentRegistry } from './agents/agent-registry.js';
+import type { BlobCollector } from './blobs/blob-gc.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { CommandQueue } from './commands/command-queue.js';
 import type { DatasetRegistry } from './datasets/dataset-registry.js';
@@ -21,6 +22,8 @@ export interface CoordinatorContext {
   scheduler: SchedulerLoop;
   /** Operator commands (`nsml control`): persisted, delivered down agent streams, answered. */
   commands: CommandQueue;
+  /** The collector of unreferenced blobs (`nsml admin gc`, and its schedule). */
+  gc: BlobCollector;
   /** Aborted when the coordinator closes: long calls (Wait, Logs, Watch, agent streams) end. */
   closing: AbortSignal;
 }

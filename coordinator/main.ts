@@ -7,7 +7,9 @@ import { SERVER_CHANNEL_OPTIONS } from '../common/grpc/options.js';
 import { loadProto } from '../common/proto/load.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { HeartbeatMonitor } from './agents/heartbeat-monitor.js';
+import { BlobCollector, type CollectorStatus } from './blobs/blob-gc.js';
 import { FileBlobStore } from './blobs/blob-store.js';
+import { UploadGuard } from './blobs/upload-guard.js';
 import { CheckpointRegistry } from './checkpoints/checkpoint-registry.js';
 import { CommandQueue } from './commands/command-queue.js';
 import type { CoordinatorContext } from './context.js';
@@ -42,6 +44,8 @@ export interface CoordinatorStatus {
   sessions: { queued: number; active: number };
   scheduler: SchedulerLoopStatus;
   heartbeat: { failures: number; nodesDown: number };
+  /** The blob collector: state, runs, failures, last report. */
+  gc: CollectorStatus;
 }
 
 export interface Coordinator {
@@ -118,18 +122,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   const commands = new CommandQueue({ store, agents, hub, clock: o.clock, logger: o.logger });
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+  const guard = new UploadGuard(o.clock, o.uploadLeaseMs);
+  let gc: BlobCollector;
   let port: number;
   try {
     const blobs = await FileBlobStore.open(join(o.dataDir, 'blobs'));
-    const datasets = new DatasetRegistry({ store, blobs, clock: o.clock });
-    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, closing: closing.signal };
+    const datasets = new DatasetRegistry({ store, blobs, clock: o.clock, guard });
+    gc = new BlobCollector({
+      roots: store, blobs, target: blobs.sweepTarget(), guard, clock: o.clock, logger: o.logger.child({ component: 'gc' }),
+      graceMs: o.gcGraceMs, intervalMs: o.gcIntervalMs,
+    });
+    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, gc, closing: closing.signal };
     const proto = loadProto();
     server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
     server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));
-    server.addService(proto.nsml.v1.BlobService.service, blobService(blobs));
+    server.addService(proto.nsml.v1.BlobService.service, blobService(blobs, guard));
     server.addService(proto.nsml.v1.AdminService.service, adminService(ctx));
     server.addService(proto.nsml.v1.DatasetService.service, datasetService(datasets));
-    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock })));
+    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock, guard })));
     server.addService(proto.grpc.health.v1.Health.service, healthService(health));
     port = await bind(server, o);
   } catch (err) {
@@ -142,6 +152,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   scheduler.start();
   monitor.start();
   commands.start();
+  gc.start();
   o.logger.info('coordinator listening', { address, dataDir: o.dataDir, policy: o.policy });
 
   let state: CoordinatorState = 'serving';
@@ -153,6 +164,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     scheduler!.close();
     monitor.close();
     commands.close();
+    gc.close();
   };
   const finish = () => {
     try {
@@ -199,6 +211,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       ...(state === 'closed' ? { nodes: { ready: 0, draining: 0, down: 0 }, sessions: { queued: 0, active: 0 } } : countStatus(store)),
       scheduler: { ...scheduler!.status },
       heartbeat: { failures: monitor.failures, nodesDown: monitor.nodesDown },
+      gc: gc.status,
     }),
   };
 }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
-import { DEFAULT_PORT } from '../common/config.js';
-import { ErrorCodes, NsmlError } from '../common/errors.js';
+import { DEFAULT_PORT, currentUser } from '../common/config.js';
+import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
+import { validateUser } from '../common/names.js';
 import { policies } from './scheduler/index.js';
 import type { Decide } from './scheduler/types.js';
 import { DEFAULT_USAGE_HALF_LIFE_MS } from './sessions/usage-ledger.js';
@@ -34,6 +35,14 @@ export interface CoordinatorOptions {
   decide?: Decide;
   /** Half-life of the decayed GPU usage behind fair share; default 7 days. */
   usageHalfLifeMs?: number;
+  /** Period of the collection of unreferenced blobs; default 6 h; 0 turns the schedule off. */
+  gcIntervalMs?: number;
+  /** An unreferenced blob is collected only once its file is older than this; default 1 h. */
+  gcGraceMs?: number;
+  /** How long a blob asked about by Has (or stored by Put) stays held for an upload that never registers a manifest; default 6 h. */
+  uploadLeaseMs?: number;
+  /** Users who may run admin commands (`nsml admin gc`); default: the user running the coordinator (NSML_USER, else the login). */
+  admins?: string[];
   logger?: Logger;
   clock?: Clock;
 }
@@ -51,6 +60,10 @@ export interface CompiledCoordinatorOptions {
   policy: string;
   decide: Decide;
   usageHalfLifeMs: number;
+  gcIntervalMs: number;
+  gcGraceMs: number;
+  uploadLeaseMs: number;
+  admins: readonly string[];
   logger: Logger;
   clock: Clock;
 }
@@ -102,9 +115,24 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
     joinToken: options.joinToken,
     ...compilePolicy(options),
     usageHalfLifeMs: positive('usageHalfLifeMs', options.usageHalfLifeMs, DEFAULT_USAGE_HALF_LIFE_MS),
+    gcIntervalMs: nonNegative('gcIntervalMs', options.gcIntervalMs, 6 * HOUR_MS),
+    gcGraceMs: nonNegative('gcGraceMs', options.gcGraceMs, HOUR_MS),
+    uploadLeaseMs: positive('uploadLeaseMs', options.uploadLeaseMs, 6 * HOUR_MS),
+    admins: compileAdmins(options.admins),
     logger: options.logger ?? createLogger({ component: 'coordinator' }),
     clock: options.clock ?? systemClock,
   };
+}
+
+const HOUR_MS = 3_600_000;
+
+function compileAdmins(admins: string[] | undefined): readonly string[] {
+  if (admins === undefined) return [currentUser()];
+  try {
+    return [...new Set(admins.map(validateUser))];
+  } catch (err) {
+    throw new NsmlError(ErrorCodes.CONFIG, `coordinator option admins must be user names: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 function compilePolicy(options: CoordinatorOptions): { policy: string; decide: Decide } {

@@ -9,7 +9,8 @@ import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
 
 const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
-                        [--join-token TOKEN] [--policy NAME]
+                        [--join-token TOKEN] [--policy NAME] [--gc-interval DURATION]
+                        [--gc-grace DURATION] [--upload-lease DURATION] [--admins U1,U2]
        nsml coordinator install-service [--output DIR] [--user USER] [the options above]
 
 Runs a coordinator in the foreground until SIGTERM or Ctrl-C, then closes it gracefully.
@@ -23,6 +24,13 @@ Options:
   --policy NAME               scheduling policy: default (priorities, fair share, least attained
                               service, backfill for a starving head, preemption), backfill,
                               first-fit or fifo (default: default)
+  --gc-interval DUR           collect unreferenced blobs this often (default 6h; 0 turns it off;
+                              \`nsml admin gc\` collects now)
+  --gc-grace DUR              never collect a blob younger than this (default 1h)
+  --upload-lease DUR          a blob an upload asked about stays held this long unless a manifest
+                              over it is registered sooner (default 6h)
+  --admins U1,U2              users who may run \`nsml admin\` commands (default: the user running
+                              the coordinator, NSML_USER or the login)
 
 install-service writes nsml-coordinator.service (and nsml-coordinator.env holding the join
 token, mode 600) for systemd:
@@ -38,6 +46,10 @@ const RUN_FLAGS = {
   'heartbeat-timeout': { type: 'string' },
   'join-token': { type: 'string' },
   policy: { type: 'string' },
+  'gc-interval': { type: 'string' },
+  'gc-grace': { type: 'string' },
+  'upload-lease': { type: 'string' },
+  admins: { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -57,6 +69,10 @@ export const coordinatorCommand: Command = {
       heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
       joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
       policy: values.policy,
+      gcIntervalMs: optionalDuration(values['gc-interval'], '--gc-interval'),
+      gcGraceMs: optionalDuration(values['gc-grace'], '--gc-grace'),
+      uploadLeaseMs: optionalDuration(values['upload-lease'], '--upload-lease'),
+      admins: values.admins === undefined ? undefined : values.admins.split(',').map((u) => u.trim()).filter((u) => u.length > 0),
     });
     io.err(`nsml coordinator listening on ${coordinator.address}; Ctrl-C to stop\n`);
     await untilAborted(io.signal);
@@ -65,6 +81,12 @@ export const coordinatorCommand: Command = {
     return 0;
   },
 };
+
+/** A duration flag, where a bare \`0\` means zero (\`--gc-interval 0\`: off). */
+function optionalDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  return text.trim() === '0' ? 0 : parseDuration(text, flag);
+}
 
 async function installService(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv, SERVICE_FLAGS, 'coordinator');

@@ -32,6 +32,8 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.DISK_FULL]: grpc.status.RESOURCE_EXHAUSTED,
   [ErrorCodes.NODE_ID_TAKEN]: grpc.status.ALREADY_EXISTS,
   [ErrorCodes.NODE_BUSY]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.SESSION_ACTIVE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.GC_UNSAFE]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.REQUEST_ID_REUSED]: grpc.status.ALREADY_EXISTS,
 };
 

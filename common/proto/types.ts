@@ -59,3 +59,5 @@ export type { MetricsResponse, MetricsResponse__Output } from './generated/nsml/
 export type { MetricPoint, MetricPoint__Output } from './generated/nsml/v1/MetricPoint.js';
 export type { TimelineEvent, TimelineEvent__Output } from './generated/nsml/v1/TimelineEvent.js';
 export type { DiskState, DiskState__Output } from './generated/nsml/v1/DiskState.js';
+export type { GcReport, GcReport__Output } from './generated/nsml/v1/GcReport.js';
+export type { RemoveSessionResponse, RemoveSessionResponse__Output } from './generated/nsml/v1/RemoveSessionResponse.js';

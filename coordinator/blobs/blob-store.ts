@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, statSync, utimesSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type Allocate, readChunks } from '../../common/blobs/blob-sources.js';
@@ -16,6 +16,11 @@ export { type DiskSync, realDiskSync } from './disk-sync.js';
 /** Content-addressed bytes. A blob is visible only once complete, verified and fsynced. */
 export interface BlobStore {
   has(hash: string): boolean;
+  /**
+   * Marks a stored blob as just used (its file's mtime is now), so the collector's grace period
+   * starts again: a client told by Has that the blob exists skips uploading it. Never throws.
+   */
+  touch(hash: string): void;
   /** Bytes already received of an incomplete blob (0 when none). */
   partialSize(hash: string): number;
   /** Size of a complete blob, or undefined. */
@@ -69,6 +74,15 @@ export function compileFileBlobStoreOptions(o: FileBlobStoreOptions = {}): Compi
   };
 }
 
+/** Where the collector finds blob files: `sha256/ab/HASH` and `partial/HASH` under `dir`. */
+export interface SweepTarget {
+  dir: string;
+  finalPath(hash: string): string;
+  partialPath(hash: string): string;
+  /** Takes the lock a writer of `partial/HASH` holds; undefined while one writes it. */
+  tryLockPartial(hash: string): (() => void) | undefined;
+}
+
 /** Blobs as files under `dir` (layout in BlobFiles). */
 export class FileBlobStore implements BlobStore {
   private constructor(private readonly files: BlobFiles, private readonly limits: ReceiverLimits) {}
@@ -80,6 +94,26 @@ export class FileBlobStore implements BlobStore {
 
   has(hash: string): boolean {
     return this.files.has(validateHash(hash));
+  }
+
+  touch(hash: string): void {
+    const now = new Date();
+    try {
+      utimesSync(this.files.finalPath(validateHash(hash)), now, now);
+    } catch {
+      // gone meanwhile: Has answers from what it saw, and the upload sends it again after a failed commit
+    }
+  }
+
+  /** The folders and locks the blob collector walks (coordinator/blobs/gc-sweep.ts). */
+  sweepTarget(): SweepTarget {
+    const files = this.files;
+    return {
+      dir: files.dir,
+      finalPath: (hash) => files.finalPath(hash),
+      partialPath: (hash) => files.partialPath(hash),
+      tryLockPartial: (hash) => files.partialLocks.tryAcquire(hash),
+    };
   }
 
   size(hash: string): number | undefined {

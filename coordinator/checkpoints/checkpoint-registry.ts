@@ -3,6 +3,7 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { isBlobHash } from '../../common/hashing.js';
 import { parseSessionName, validateCheckpointName } from '../../common/names.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { UploadGuard } from '../blobs/upload-guard.js';
 import type { SessionRow, Store } from '../store/types.js';
 import type { CheckpointRow, CheckpointSource } from './checkpoint-table.js';
 import { checkManifestStored } from './manifest-complete.js';
@@ -55,15 +56,16 @@ function checkInput(input: RegisterInput): void {
  * placement, read by the session's owner. A new save of a name replaces the old one.
  */
 export class CheckpointRegistry {
-  constructor(private readonly deps: { store: Store; blobs: BlobStore; clock: Clock }) {}
+  /** `guard`: told of every registered manifest, so the blob collector keeps its blobs (UploadGuard). */
+  constructor(private readonly deps: { store: Store; blobs: BlobStore; clock: Clock; guard?: UploadGuard }) {}
 
   async register(user: string, input: RegisterInput): Promise<CheckpointRow> {
     checkInput(input);
     const summary = checkSummary(input.summary);
     this.readable(user, input.session);
     const what = `checkpoint ${input.session}/${input.name}`;
-    const totals = await checkManifestStored(this.deps.blobs, input.manifest, what);
-    return this.deps.store.transaction(() => {
+    const { hashes, ...totals } = await checkManifestStored(this.deps.blobs, input.manifest, what);
+    const registered = this.deps.store.transaction(() => {
       const session = this.readable(user, input.session);
       if (input.epoch < session.epoch) {
         throw new NsmlError(
@@ -82,6 +84,8 @@ export class CheckpointRegistry {
       this.deps.store.checkpoints.put(row);
       return row;
     });
+    this.deps.guard?.registered(hashes);
+    return registered;
   }
 
   /** The checkpoints of a session `user` may read, newest first. */

@@ -6,6 +6,8 @@ import type { BlobStore } from '../blobs/blob-store.js';
 export interface ManifestTotals {
   files: number;
   bytes: number;
+  /** Every blob the checkpoint is made of, the manifest first. */
+  hashes: string[];
 }
 
 /**
@@ -40,5 +42,5 @@ export async function checkManifestStored(blobs: BlobStore, manifest: string, wh
       { details: { missing } },
     );
   }
-  return { files: entries.length, bytes };
+  return { files: entries.length, bytes, hashes: [manifest, ...sizes.keys()] };
 }

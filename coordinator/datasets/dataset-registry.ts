@@ -3,6 +3,7 @@ import { checkDatasetRefs, formatDatasetRef, parseDatasetRef, type DatasetRefPar
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { validateDatasetName, validateUser } from '../../common/names.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { UploadGuard } from '../blobs/upload-guard.js';
 import type { Store } from '../store/types.js';
 import { canRead, owned, readable, resolveVersion } from './dataset-access.js';
 import type { DatasetPinRow, DatasetRow, DatasetVersionRow } from './dataset-table.js';
@@ -47,7 +48,8 @@ function checkUsers(users: string[]): string[] {
  * is one store transaction.
  */
 export class DatasetRegistry {
-  constructor(private readonly deps: { store: Store; blobs: BlobStore; clock: Clock }) {}
+  /** `guard`: told of every committed manifest, so the blob collector keeps its blobs (UploadGuard). */
+  constructor(private readonly deps: { store: Store; blobs: BlobStore; clock: Clock; guard?: UploadGuard }) {}
 
   private get table() {
     return this.deps.store.datasets;
@@ -58,8 +60,8 @@ export class DatasetRegistry {
     const name = validateDatasetName(input.name);
     const description = checkDescription(input.description);
     const readers = checkUsers(input.readers);
-    const summary = await checkCompleteManifest(this.deps.blobs, input.manifest);
-    return this.deps.store.transaction(() => {
+    const { hashes, ...summary } = await checkCompleteManifest(this.deps.blobs, input.manifest);
+    const out = this.deps.store.transaction(() => {
       const now = this.deps.clock.now();
       const existing = this.table.get(name);
       if (existing) owned(this.table, name, user, 'push new versions of');
@@ -73,6 +75,8 @@ export class DatasetRegistry {
       this.table.update(name, { updatedMs: now });
       return { version, created: true, listing: this.listing(name) };
     });
+    this.deps.guard?.registered(hashes);
+    return out;
   }
 
   /** The datasets `user` may read (of `owner` only, when given), by name. */

@@ -9,11 +9,16 @@ export interface ManifestSummary {
   bytes: number;
 }
 
+/** A complete manifest's totals and every blob it is made of (the manifest first). */
+export interface CompleteManifest extends ManifestSummary {
+  hashes: string[];
+}
+
 /**
  * Checks that the manifest blob and every blob it names are stored, with the sizes the manifest
  * states: only then may it become a version. NSML_E_DATASET_INCOMPLETE names what is missing.
  */
-export async function checkCompleteManifest(blobs: BlobStore, manifest: string): Promise<ManifestSummary> {
+export async function checkCompleteManifest(blobs: BlobStore, manifest: string): Promise<CompleteManifest> {
   if (!isBlobHash(manifest)) {
     throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `manifest must be the sha256 of the manifest blob (64 hex digits); got ${JSON.stringify(manifest.slice(0, 80))}`);
   }
@@ -43,5 +48,5 @@ export async function checkCompleteManifest(blobs: BlobStore, manifest: string):
       { details: { missing } },
     );
   }
-  return { files: entries.length, bytes };
+  return { files: entries.length, bytes, hashes: [manifest, ...sizes.keys()] };
 }

@@ -3,6 +3,7 @@ import type { AdminServiceHandlers, Node } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
 import type { AssignmentRow, NodeRow } from '../store/types.js';
 import { forgetNode } from '../agents/forget-node.js';
+import { collectGarbageHandler } from './gc-handler.js';
 import { callerOf, unary } from './grpc-util.js';
 
 /** down, else disk-full (nothing can be placed), else draining (nothing will be), else ready. */
@@ -52,5 +53,6 @@ export function adminService(ctx: CoordinatorContext): AdminServiceHandlers {
       forgetNode(ctx, req.id);
       return { id: req.id };
     }),
+    CollectGarbage: collectGarbageHandler(ctx),
   };
 }

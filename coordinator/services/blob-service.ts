@@ -7,12 +7,13 @@ import { ChunkBuffers } from '../../common/blobs/chunk-frame.js';
 import { GET_CHUNK_BYTES } from '../../common/blobs/chunk-sizes.js';
 import { validateHash, type BlobStore } from '../blobs/blob-store.js';
 import { widenReceiveWindow } from '../blobs/receive-window.js';
+import type { UploadGuard } from '../blobs/upload-guard.js';
 import { unary } from './grpc-util.js';
 
 export const MAX_HAS_HASHES = 100_000;
 
 /** Feeds the stream to a receiver; answers only once every blob it completed is durable and visible. */
-async function put(blobs: BlobStore, call: grpc.ServerReadableStream<BlobChunk__Output, unknown>) {
+async function put(blobs: BlobStore, call: grpc.ServerReadableStream<BlobChunk__Output, unknown>, guard: UploadGuard | undefined) {
   widenReceiveWindow(call);
   const receiver = blobs.receive();
   let bytesReceived = 0;
@@ -25,7 +26,9 @@ async function put(blobs: BlobStore, call: grpc.ServerReadableStream<BlobChunk__
     await receiver.abort();
     throw err;
   }
-  return { stored: await receiver.finish(), bytesReceived };
+  const stored = await receiver.finish();
+  guard?.stored(stored);
+  return { stored, bytesReceived };
 }
 
 /** Chunks of one Get handed to gRPC and not yet sent; their buffers are reused once sent. */
@@ -74,7 +77,12 @@ async function get(blobs: BlobStore, call: grpc.ServerWritableStream<GetBlobRequ
   if (at !== size) throw new NsmlError(ErrorCodes.INTERNAL, `blob ${hash} holds ${at} bytes in the store, not ${size}; it was changed on disk`);
 }
 
-export function blobService(blobs: BlobStore): BlobServiceHandlers {
+/**
+ * The blob service. With a guard, every hash asked about by Has and every blob a Put stores is
+ * held for its upload until a manifest over it is registered (see UploadGuard), and a blob Has
+ * finds is touched, so the collector's grace period starts again.
+ */
+export function blobService(blobs: BlobStore, guard?: UploadGuard): BlobServiceHandlers {
   return {
     Has: unary((req) => {
       if (req.hashes.length > MAX_HAS_HASHES) {
@@ -82,16 +90,21 @@ export function blobService(blobs: BlobStore): BlobServiceHandlers {
       }
       const missing: string[] = [];
       const partial: Record<string, number> = {};
-      for (const h of new Set(req.hashes)) {
-        if (blobs.has(h)) continue;
+      const asked = new Set(req.hashes);
+      for (const h of asked) {
+        if (blobs.has(h)) {
+          blobs.touch(h);
+          continue;
+        }
         missing.push(h);
         const got = blobs.partialSize(h);
         if (got > 0) partial[h] = got;
       }
+      guard?.lease(asked);
       return { missing, partial };
     }),
     Put: (call, callback) => {
-      put(blobs, call).then((res) => callback(null, res), (err: unknown) => callback(toServiceError(err)));
+      put(blobs, call, guard).then((res) => callback(null, res), (err: unknown) => callback(toServiceError(err)));
     },
     Get: (call) => {
       get(blobs, call).then(() => call.end(), (err: unknown) => call.emit('error', toServiceError(err)));

@@ -6,12 +6,14 @@ import { checkpointTable } from '../checkpoints/checkpoint-table.js';
 import { commandTable } from '../commands/command-table.js';
 import { datasetTable } from '../datasets/dataset-table.js';
 import { metricTable } from '../metrics/metric-table.js';
+import { blobRootMethods } from './blob-roots.js';
 import { logMethods } from './log-table.js';
 import { migrate } from './migrations.js';
 import { nodeMethods } from './node-table.js';
 import { schedulingMethods } from './scheduling-table.js';
 import { submitRequestTable } from '../sessions/submit-request-table.js';
 import { sessionMethods } from './session-table.js';
+import { sessionRemovalMethods } from './session-removal.js';
 import type { Store } from './types.js';
 
 /**
@@ -37,6 +39,8 @@ export function openStore(path: string): Store {
     ...nodeMethods(db),
     ...logMethods(db),
     ...schedulingMethods(db),
+    ...blobRootMethods(db),
+    ...sessionRemovalMethods(db),
     datasets: datasetTable(db),
     checkpoints: checkpointTable(db),
     metrics: metricTable(db),

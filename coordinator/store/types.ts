@@ -3,6 +3,8 @@ import type { CheckpointTable } from '../checkpoints/checkpoint-table.js';
 import type { CommandTable } from '../commands/types.js';
 import type { DatasetTable } from '../datasets/dataset-table.js';
 import type { MetricTable } from '../metrics/types.js';
+import type { BlobRootMethods } from './blob-roots.js';
+import type { SessionRemovalMethods } from './session-removal.js';
 import type { SubmitRequestTable } from '../sessions/submit-request-table.js';
 
 export type SessionState =
@@ -156,7 +158,7 @@ export interface ListSessionsQuery {
  * The coordinator's durable state. Every method is synchronous; a method that changes several
  * rows does it in one transaction, and `transaction` groups several calls into one.
  */
-export interface Store {
+export interface Store extends BlobRootMethods, SessionRemovalMethods {
   transaction<T>(fn: () => T): T;
 
   insertSession(session: NewSession, nowMs: number, reason: string): SessionRow;
