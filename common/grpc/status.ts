@@ -37,12 +37,30 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.REQUEST_ID_REUSED]: grpc.status.ALREADY_EXISTS,
 };
 
+/** SQLITE_FULL, ENOSPC or EDQUOT anywhere in the cause chain: a full disk, not a bug. */
+function noRoomCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return code;
+  }
+  return undefined;
+}
+
 /** Server side: turns anything thrown by a handler into a gRPC error that keeps the code. */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
   if (err instanceof NsmlError) {
     metadata.set(ERROR_CODE_KEY, err.code);
     return { code: STATUS_OF[err.code] ?? grpc.status.UNKNOWN, details: err.message, metadata };
+  }
+  const full = noRoomCode(err);
+  if (full) {
+    metadata.set(ERROR_CODE_KEY, ErrorCodes.DISK_FULL);
+    return {
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: `the coordinator has no room to store this (${full}: ${errorMessage(err)}); nothing was changed: free space in its data directory (--data) and retry`,
+      metadata,
+    };
   }
   metadata.set(ERROR_CODE_KEY, ErrorCodes.INTERNAL);
   return { code: grpc.status.INTERNAL, details: `internal error: ${errorMessage(err)}`, metadata };
