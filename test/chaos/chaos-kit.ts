@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { TestCluster } from '../harness/cluster.js';
 import { makeWorkspace } from '../harness/workspace.js';
 
@@ -7,33 +8,7 @@ import { makeWorkspace } from '../harness/workspace.js';
  * first writes the value there and waits until the test removes the file). Whatever faults happen around it, the
  * platform must end up with exactly `steps` lines and `steps` points, each once.
  */
-export const COUNTING_TRAIN = `import os, sys, time
-import nsml
-
-steps = int(sys.argv[1])
-sleep = float(sys.argv[2]) / 1000.0
-marker = sys.argv[3] if len(sys.argv) > 3 else ""
-nsml.hparams.update({"lr": 0.1})
-
-
-@nsml.on_change("lr")
-def lr_changed(value):
-    if marker:
-        open(marker, "w").write(str(value))
-        while os.path.exists(marker):
-            time.sleep(0.01)
-    print(f"lr -> {value}", flush=True)
-
-
-for step in range(1, steps + 1):
-    print(f"line {step}", flush=True)
-    nsml.report(step=step, train__loss=1.0 / step)
-    time.sleep(sleep)
-t0 = time.monotonic()
-nsml.report(summary=True, step=steps, done=1)
-import atexit
-atexit.register(lambda: print(f"exit took {time.monotonic() - t0:.2f} s", file=sys.stderr, flush=True))
-`;
+export const COUNTING_TRAIN = readFileSync(new URL('./counting-train.py', import.meta.url), 'utf8');
 
 export interface Tally {
   /** Lines `line i` stored, by i: how often each. */
