@@ -24,4 +24,13 @@ describe('Backoff', () => {
     for (let i = 0; i < 100; i += 1) b.next();
     expect(b.next()).toBe(1_000);
   });
+
+  it('keeps under a limit learned from the coordinator, but never under the shortest delay', () => {
+    const b = new Backoff(100, 5_000, () => 1);
+    b.limit(2_000);
+    for (let i = 0; i < 20; i += 1) b.next();
+    expect(b.next()).toBe(2_000);
+    b.limit(10);
+    expect(b.next()).toBe(100);
+  });
 });

@@ -5,6 +5,7 @@
  */
 export class Backoff {
   private attempt = 0;
+  private limitMs = Infinity;
 
   constructor(
     private readonly minMs: number,
@@ -14,9 +15,14 @@ export class Backoff {
 
   /** The delay before the next attempt. */
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
+    const ceiling = Math.min(this.maxMs, this.limitMs, this.minMs * 2 ** Math.min(this.attempt, 30));
     this.attempt += 1;
     return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
+  }
+
+  /** Lowers the longest delay (never below the shortest). */
+  limit(ms: number): void {
+    this.limitMs = Math.max(this.minMs, ms);
   }
 
   /** After a successful registration, start again from the shortest delay. */

@@ -213,6 +213,10 @@ export class Connection {
     this.connectedSinceMs = this.options.clock.now();
     const interval = registered.heartbeatIntervalMs > 0 ? registered.heartbeatIntervalMs : this.options.defaultHeartbeatMs ?? 1_000;
     this.heartbeatIntervalMs = interval;
+    // The coordinator declares a node down after a few silent intervals, counted from its own
+    // start after a restart: retrying at least every two intervals keeps a restarted coordinator
+    // from giving up on this node while it backs off.
+    this.backoff.limit(2 * interval);
     this.options.logger.info('registered with the coordinator', { coordinator: this.options.coordinator, heartbeatIntervalMs: interval });
     this.handler.registered(registered, link);
     const timer: NodeJS.Timeout = setTimeout(function beat(this: Connection) {

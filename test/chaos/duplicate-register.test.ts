@@ -43,11 +43,11 @@ describe('a node id is bound to the credential it got at first join', () => {
 
     // Same join token (none), same --name, another data directory: no node secret.
     await c.startAgentAt('impostor', 'node1', join(c.dir, 'impostor'));
-    await c.waitFor(() => c.agentStderr('impostor').includes('already registered with another credential') || c.agentExitCode('impostor') !== null,
-      'the second agent to be refused');
+    await c.waitFor(() => c.agentExitCode('impostor') !== null, 'the second agent to be refused and exit');
+    expect(c.agentStderr('impostor')).toContain('NSML_E_NODE_ID_TAKEN');
     expect(c.agentStderr('impostor')).toContain('already registered with another credential');
     expect(c.agentStderr('impostor')).toContain('nsml node forget node1');
-    expect(c.agentExitCode('impostor')).not.toBe(0); // null: still refused at every retry; else exited non-zero
+    expect(c.agentExitCode('impostor')).not.toBe(0);
 
     // Nothing of node1 was touched: its session runs on and ends with every line.
     const session = (await c.nsmlJson<SessionJson[]>(['ps', '-a'])).find((s) => s.name === name);
