@@ -87,6 +87,33 @@ describe('bridge server', () => {
     }
   });
 
+  it('lets a new connection in at the limit: the one idle longest goes, never one waiting for a reply', async () => {
+    const full = await startBridgeServer({ socketPath: join(dir, 'full.sock'), session: 'a/scratch/1', handler, logger: silentLogger, maxConnections: 4 });
+    try {
+      const idle: RawClient[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const c = await RawClient.connect(full.socketPath);
+        clients.push(c);
+        await c.hello();
+        idle.push(c);
+      }
+      idle[0]!.send({ type: 'metrics', records: [{ ts_ms: 1, step: 1, values: { a: 1 } }] }); // active again: now idle[1] is the idlest
+      await new Promise((r) => setTimeout(r, 20));
+      const script = await RawClient.connect(full.socketPath);
+      clients.push(script);
+      expect(await script.hello()).toMatchObject({ type: 'welcome' });
+      await idle[1]!.untilClosed();
+      const error = idle[1]!.lines.find((m) => (m as { type?: string }).type === 'error') as { code: string; message: string };
+      expect(error).toMatchObject({ code: 'NSML_E_TOO_LARGE' });
+      expect(error.message).toMatch(/idle longest/);
+      script.send({ type: 'bye', id: 5 });
+      expect(await script.next((m) => (m as { id?: number }).id === 5)).toMatchObject({ ok: true });
+      expect(full.getStatus().refused).toBe(1);
+    } finally {
+      await full.close(100);
+    }
+  });
+
   it('closes a connection that never says hello', async () => {
     const c = await client();
     await c.untilClosed();

@@ -9,7 +9,7 @@ import { MAX_LINE_BYTES, type BridgeCommand } from './protocol.js';
 import { validateCommand } from './validate-command.js';
 
 export interface BridgeServerOptions {
-  /** Where to listen; a stale socket file there is replaced. At most 100 bytes (the OS limit is ~107). */
+  /** Where to listen; a stale socket file there is replaced. At most 107 bytes. */
   socketPath: string;
   /** `USER/DATASET/N` of the session this socket serves. */
   session: string;
@@ -142,9 +142,26 @@ class Bridge implements BridgeServer {
     const connection = new BridgeConnection(this.nextId++, socket, this.ctx);
     this.connections.add(connection);
     if (this.state !== 'listening') return connection.refuse('the agent is shutting this session down', ErrorCodes.UNAVAILABLE);
-    if (this.connections.size > this.opts.maxConnections) {
-      connection.refuse(`too many connections (${this.opts.maxConnections}) to this session's socket`, ErrorCodes.TOO_LARGE);
+    if (this.connections.size > this.opts.maxConnections) this.evictIdlest(connection);
+  }
+
+  /**
+   * At the limit, a new connection still gets in (it may be the script's own, reconnecting):
+   * the one idle longest goes instead, preferring one that never said hello and never one
+   * waiting for a reply. A script's SDK reconnects when closed, so nobody is locked out for good.
+   */
+  private evictIdlest(newcomer: BridgeConnection): void {
+    let victim: BridgeConnection | undefined;
+    const rank = (c: BridgeConnection) => [c.peer ? 1 : 0, c.lastActiveMs];
+    for (const c of this.connections) {
+      if (c === newcomer || !c.open || c.busy) continue;
+      if (!victim) victim = c;
+      else {
+        const [a, b] = [rank(c), rank(victim)];
+        if (a[0]! < b[0]! || (a[0] === b[0] && a[1]! < b[1]!)) victim = c;
+      }
     }
+    (victim ?? newcomer).refuse(`too many connections (${this.opts.maxConnections}) to this session's socket; closing the one idle longest`, ErrorCodes.TOO_LARGE);
   }
 
   private onReady(connection: BridgeConnection): void {

@@ -36,6 +36,8 @@ export interface BridgeCounters {
 /** One script process on the socket: hello first, then any message; garbage closes it. */
 export class BridgeConnection {
   peer: BridgePeer | undefined;
+  /** When this connection last sent anything (or opened). */
+  lastActiveMs = Date.now();
   private readonly splitter: LineSplitter;
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
@@ -97,8 +99,14 @@ export class BridgeConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /** True while a request of this connection waits for its reply. */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    this.lastActiveMs = Date.now();
     let lines: string[];
     try {
       lines = this.splitter.push(chunk);
