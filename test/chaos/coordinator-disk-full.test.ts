@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
-import { countingDiff, sleep, started, submitCounting, tally } from './chaos-kit.js';
+import { countingDiff, sessions, sleep, started, submitCounting, tally } from './chaos-kit.js';
 
 const STEPS = 1000;
 const root = process.getuid?.() === 0;
@@ -60,5 +60,6 @@ describe.skipIf(!root)('chaos: the coordinator’s disk is full', () => {
       expect(wait.exitCode, `${name}: ${wait.stdout}${wait.stderr}`).toBe(0);
     }
     for (const name of names) expect(countingDiff(await tally(c, name), STEPS), name).toEqual([]);
+    expect((await sessions(c)).map((s) => [s.name, s.state]).sort()).toEqual(names.map((n) => [n, 'succeeded']).sort());
   }, 180_000);
 });
