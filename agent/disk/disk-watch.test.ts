@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,28 +7,11 @@ import { silentLogger } from '../../common/log.js';
 import { SessionDir } from '../runner/session-dir.js';
 import { DiskWatch } from './disk-watch.js';
 import { deferredWriteCount } from './soft-writes.js';
+import { fillDisk } from '../../test/harness/fill-disk.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('agent/disk/disk-watch.test: skipped (mounting a small tmpfs needs root)');
 
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1 << 16, 1 << 10, 1]) {
-      const chunk = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw err;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe.skipIf(!isRoot)('a full data directory (real tmpfs)', () => {
   let dir: string;
@@ -49,7 +32,7 @@ describe.skipIf(!isRoot)('a full data directory (real tmpfs)', () => {
     const rank = new SessionDir(join(dir, 'sessions', 'alice+scratch+1+e1+r0'));
     mkdirSync(rank.root, { recursive: true });
     expect(watch.check()).toMatchObject({ full: false, message: '' });
-    fill(join(dir, 'filler'));
+    fillDisk(join(dir, 'filler'));
     expect(rank.writeJson('state.json', { phase: 'exited', end: { exitCode: 0 } })).toBe(false); // no throw
     expect(deferredWriteCount()).toBeGreaterThan(0);
     const full = watch.check();
@@ -65,7 +48,7 @@ describe.skipIf(!isRoot)('a full data directory (real tmpfs)', () => {
   it('free space below the threshold reports full until it is back above', () => {
     watch = new DiskWatch({ dir, minFreeBytes: 256 * 1024, logger: silentLogger });
     expect(watch.check().full).toBe(false);
-    fill(join(dir, 'filler'));
+    fillDisk(join(dir, 'filler'));
     const full = watch.check();
     expect(full).toMatchObject({ full: true, freeMib: 0 });
     expect(full.message).toContain('below --min-free 1 MiB');

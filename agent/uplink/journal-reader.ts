@@ -1,16 +1,11 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { NumberedFile, type NumberedPosition } from './numbered-file.js';
+import type { ResumePoint } from './resume-points.js';
 
 /** A point of a journal from which reading can resume: after `seq` entries, at a line start. */
-export interface JournalCursor {
-  offset: number;
-  seq: number;
-}
+export type JournalCursor = ResumePoint;
 
 /** What is persisted (telpos.json) so that a restarted agent resumes without re-reading everything. */
-export interface JournalPosition {
-  acked: number;
-  checkpoint: JournalCursor;
-}
+export type JournalPosition = NumberedPosition<JournalCursor>;
 
 /** One entry: its number and its text, or `tooLong` when the line was over the limit (text empty). */
 export interface JournalEntry {
@@ -38,25 +33,10 @@ const ZERO: JournalCursor = { offset: 0, seq: 0 };
  * entry whoever reads it and however often, so the coordinator recognises a repeat. An unfinished
  * last line is left for later (the writer is still at it); `final` reads it as an entry.
  */
-export class JournalReader {
-  sentSeq: number;
-  ackedSeq: number;
-  private cursor: JournalCursor;
-  private checkpoints: JournalCursor[];
-  private ready: JournalEntry[] = [];
-  private fd: number | undefined;
-  private buffer: Buffer | undefined;
-  private readonly readBytes: number;
-  private readonly checkpointBytes: number;
-
-  constructor(private readonly path: string, private readonly options: JournalReaderOptions, from?: JournalPosition) {
-    this.readBytes = Math.max(options.readBytes ?? 256 * 1024, options.maxLineBytes + 2);
-    this.checkpointBytes = options.checkpointBytes ?? 256 * 1024;
-    const start = from && from.checkpoint.seq <= from.acked ? from.checkpoint : ZERO;
-    this.checkpoints = start === ZERO ? [{ ...ZERO }] : [{ ...ZERO }, { ...start }];
-    this.cursor = { ...start };
-    this.ackedSeq = from?.acked ?? 0;
-    this.sentSeq = this.ackedSeq;
+export class JournalReader extends NumberedFile<JournalCursor, JournalEntry> {
+  constructor(path: string, private readonly options: JournalReaderOptions, from?: JournalPosition) {
+    const readBytes = Math.max(options.readBytes ?? 256 * 1024, options.maxLineBytes + 2);
+    super(path, ZERO, from, { readBytes, checkpointBytes: options.checkpointBytes ?? 256 * 1024 }, (c) => ({ ...c }));
   }
 
   /** Up to `max` entries after `sentSeq`, marked as sent. */
@@ -71,39 +51,6 @@ export class JournalReader {
   caughtUp(final = false): boolean {
     while (this.ready.length === 0 && this.parseMore(final));
     return this.ready.length === 0;
-  }
-
-  /** Hands out entries again from `seq + 1` (what the coordinator stored up to). */
-  rewind(seq: number): void {
-    const target = Math.max(0, seq);
-    this.ackedSeq = target;
-    if (target === this.sentSeq) return;
-    let best = this.checkpoints[0]!;
-    for (const c of this.checkpoints) if (c.seq <= target && c.seq >= best.seq) best = c;
-    this.cursor = { ...best };
-    this.ready = [];
-    this.sentSeq = target;
-  }
-
-  /** The coordinator stored every entry up to `seq`. */
-  ack(seq: number): void {
-    if (seq <= this.ackedSeq) return;
-    this.ackedSeq = seq;
-    let base = 0;
-    for (let i = 0; i < this.checkpoints.length; i += 1) if (this.checkpoints[i]!.seq <= seq) base = i;
-    if (base > 1) this.checkpoints.splice(1, base - 1);
-  }
-
-  /** The point to persist: acknowledged entries and the latest resume point before them. */
-  position(): JournalPosition {
-    let best = this.checkpoints[0]!;
-    for (const c of this.checkpoints) if (c.seq <= this.ackedSeq && c.seq >= best.seq) best = c;
-    return { acked: this.ackedSeq, checkpoint: { ...best } };
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 
   /** Parses one read's worth of lines; false when the file has nothing more for now. */
@@ -138,19 +85,18 @@ export class JournalReader {
 
   /** Moves past one over-long line (which may span several reads) as one entry, once it ended. */
   private skipLong(final: boolean): boolean {
-    const buf = this.buffer!;
     let offset = this.cursor.offset;
     let ended = false;
     for (;;) {
-      const n = readSync(this.fd!, buf, 0, buf.length, offset);
-      if (n === 0) break;
-      const nl = buf.subarray(0, n).indexOf(NL);
+      const buf = this.readAt(offset);
+      if (buf.length === 0) break;
+      const nl = buf.indexOf(NL);
       if (nl >= 0) {
         offset += nl + 1;
         ended = true;
         break;
       }
-      offset += n;
+      offset += buf.length;
     }
     if (!ended && !final) return false;
     this.cursor.offset = offset;
@@ -161,21 +107,6 @@ export class JournalReader {
   }
 
   private maybeCheckpoint(): void {
-    const last = this.checkpoints[this.checkpoints.length - 1]!;
-    if (this.cursor.offset - last.offset < this.checkpointBytes) return;
-    this.checkpoints.push({ ...this.cursor });
-  }
-
-  private read(): Buffer {
-    if (this.fd === undefined) {
-      try {
-        this.fd = openSync(this.path, 'r');
-      } catch {
-        return Buffer.alloc(0);
-      }
-    }
-    this.buffer ??= Buffer.allocUnsafe(this.readBytes);
-    const n = readSync(this.fd, this.buffer, 0, this.buffer.length, this.cursor.offset);
-    return this.buffer.subarray(0, n);
+    this.passed(() => this.cursor);
   }
 }

@@ -1,10 +1,11 @@
 import { execa } from 'execa';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
-import { makeWorkspace } from '../harness/workspace.js';
+import { gatedScript, makeWorkspace } from '../harness/workspace.js';
+import { fillDisk } from '../harness/fill-disk.js';
 
 interface SessionJson {
   name: string;
@@ -16,40 +17,7 @@ interface SessionJson {
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('test/chaos/agent-disk-full: skipped (mounting a small tmpfs needs root)');
 
-/** Prints `count` lines, waits for `go`, prints `count` more, then touches `done` (outside the full disk). */
-function gatedScript(count: number, go: string, done: string): string {
-  return [
-    'import os, time',
-    `for i in range(1, ${count + 1}):`,
-    '    print(f"line {i}", flush=True)',
-    `while not os.path.exists(${JSON.stringify(go)}):`,
-    '    time.sleep(0.05)',
-    `for i in range(${count + 1}, ${2 * count + 1}):`,
-    '    print(f"line {i} " + "x" * 200, flush=True)',
-    `open(${JSON.stringify(done)}, "w").close()`,
-    '',
-  ].join('\n');
-}
 
-/** Writes `path` until the file system has no byte left. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1 << 20, 1 << 12, 1]) {
-      const chunk = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw err;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe.skipIf(!isRoot)('the agent\'s disk fills up', () => {
   let cluster: TestCluster | undefined;
@@ -76,7 +44,7 @@ describe.skipIf(!isRoot)('the agent\'s disk fills up', () => {
 
     const go = join(c.dir, 'go');
     const done = join(c.dir, 'done');
-    const ws = makeWorkspace({ 'main.py': gatedScript(50, go, done) }, c.dir);
+    const ws = makeWorkspace({ 'main.py': gatedScript(50, go, { pad: 200, done }) }, c.dir);
     const run = await c.nsml(['run', '--detach', '--json'], { cwd: ws });
     expect(run.exitCode, run.stderr).toBe(0);
     const { name } = JSON.parse(run.stdout) as { name: string };
@@ -84,7 +52,7 @@ describe.skipIf(!isRoot)('the agent\'s disk fills up', () => {
 
     // The disk fills while the session runs; it prints 50 more lines and ends meanwhile.
     const filler = join(disk, 'filler');
-    fill(filler);
+    fillDisk(filler);
     writeFileSync(go, '');
     await c.waitFor(() => existsSync(done), 'the script to finish');
 

@@ -1,32 +1,14 @@
 import { execa } from 'execa';
-import { closeSync, cpSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
 import { countingScript, makeWorkspace } from '../harness/workspace.js';
+import { fillDisk } from '../harness/fill-disk.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('test/chaos/coordinator-disk-full-submit: skipped (mounting a small tmpfs needs root)');
 
-/** Writes `path` until the file system has no byte left. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1 << 20, 1 << 12, 1]) {
-      const chunk = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw err;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe.skipIf(!isRoot)('the coordinator\'s disk fills up at submit', () => {
   let cluster: TestCluster | undefined;
@@ -59,7 +41,7 @@ describe.skipIf(!isRoot)('the coordinator\'s disk fills up at submit', () => {
     await c.startCoordinator('30s');
     await c.waitFor(async () => (await c.nodes()).some((n) => n.state === 'ready'), 'the agent to register again');
 
-    fill(join(data, 'filler'));
+    fillDisk(join(data, 'filler'));
     const refused = await c.nsml(['run', '--detach'], { cwd: ws });
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain('NSML_E_DISK_FULL');

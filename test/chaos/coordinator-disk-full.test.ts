@@ -1,27 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
+import { fillDisk } from '../harness/fill-disk.js';
 import { countingDiff, sessions, sleep, started, submitCounting, tally } from './chaos-kit.js';
 
 const STEPS = 1000;
 const root = process.getuid?.() === 0;
 
-/** Fills a file system until it refuses more; returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(256 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /**
  * The coordinator's disk fills while sessions report: the batches it cannot store are not
@@ -52,7 +39,7 @@ describe.skipIf(!root)('chaos: the coordinator’s disk is full', () => {
     const names = [await submitCounting(c, STEPS, 6), await submitCounting(c, STEPS, 6)];
     await started(c, names);
     await sleep(700);
-    const filler = fill(mount);
+    const filler = fillDisk(join(mount, 'filler'));
     await sleep(2_500); // the sessions keep printing and reporting into a coordinator that cannot write
     rmSync(filler);
     for (const name of names) {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
-import { makeWorkspace } from '../harness/workspace.js';
+import { gatedScript, makeWorkspace } from '../harness/workspace.js';
 
 interface SessionJson {
   name: string;
@@ -10,19 +10,6 @@ interface SessionJson {
   placements?: Array<{ nodeId: string }>;
 }
 
-/** Prints `count` numbered lines, then waits until `go` exists, then prints `count` more. */
-function gatedScript(count: number, go: string): string {
-  return [
-    'import os, time',
-    `for i in range(1, ${count + 1}):`,
-    '    print(f"line {i}", flush=True)',
-    `while not os.path.exists(${JSON.stringify(go)}):`,
-    '    time.sleep(0.05)',
-    `for i in range(${count + 1}, ${2 * count + 1}):`,
-    '    print(f"line {i}", flush=True)',
-    '',
-  ].join('\n');
-}
 
 describe('a node id is bound to the credential it got at first join', () => {
   let cluster: TestCluster | undefined;

@@ -23,3 +23,22 @@ export function countingScript(count: number, perSecond: number, code = 0): stri
     '',
   ].join('\n');
 }
+
+/**
+ * Prints `count` numbered lines, waits until the file `go` exists, prints `count` more (each
+ * padded with `pad` characters), then touches `done` when given.
+ */
+export function gatedScript(count: number, go: string, options: { pad?: number; done?: string } = {}): string {
+  const pad = options.pad ? ` + " " + "x" * ${options.pad}` : '';
+  return [
+    'import os, time',
+    `for i in range(1, ${count + 1}):`,
+    '    print(f"line {i}", flush=True)',
+    `while not os.path.exists(${JSON.stringify(go)}):`,
+    '    time.sleep(0.05)',
+    `for i in range(${count + 1}, ${2 * count + 1}):`,
+    `    print(f"line {i}"${pad}, flush=True)`,
+    ...(options.done ? [`open(${JSON.stringify(options.done)}, "w").close()`] : []),
+    '',
+  ].join('\n');
+}

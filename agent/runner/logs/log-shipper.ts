@@ -1,6 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { parseFrames, type OutputStream } from './frames.js';
 import { LineSplitter, type RawLine, type SplitterState } from './line-splitter.js';
+import { NumberedFile, type NumberedPosition } from '../../uplink/numbered-file.js';
 
 /** A point of output.log from which splitting can resume: after `seq` lines, at a frame boundary. */
 export interface LogCursor {
@@ -10,10 +10,7 @@ export interface LogCursor {
 }
 
 /** What is persisted (logpos.json) so that a restarted agent resumes without re-reading everything. */
-export interface LogPosition {
-  acked: number;
-  checkpoint: LogCursor;
-}
+export type LogPosition = NumberedPosition<LogCursor>;
 
 export interface ShippedLine {
   seq: number;
@@ -39,30 +36,15 @@ const ZERO: LogCursor = { offset: 0, seq: 0, splitter: { stdout: '', stderr: '' 
  * `rewind` goes back to what the coordinator acknowledged (re-reading from the nearest
  * remembered point); `ack` lets older points go.
  */
-export class LogShipper {
-  sentSeq: number;
-  ackedSeq: number;
-  private cursor: LogCursor;
+export class LogShipper extends NumberedFile<LogCursor, ShippedLine> {
   private splitter: LineSplitter;
-  private checkpoints: LogCursor[];
-  private ready: ShippedLine[] = [];
   private flushed = false;
-  private fd: number | undefined;
-  private buffer: Buffer | undefined;
   /** Set when output.log cannot be parsed past some point; what follows is not shipped. */
   damage: string | undefined;
-  private readonly readBytes: number;
-  private readonly checkpointBytes: number;
 
-  constructor(private readonly path: string, private readonly options: LogShipperOptions, from?: LogPosition) {
-    this.readBytes = options.readBytes ?? 256 * 1024;
-    this.checkpointBytes = options.checkpointBytes ?? 256 * 1024;
-    const start = from && from.checkpoint.seq <= from.acked ? from.checkpoint : ZERO;
-    this.checkpoints = start === ZERO ? [ZERO] : [ZERO, start];
-    this.cursor = copy(start);
-    this.splitter = new LineSplitter(options.maxLineBytes, start.splitter);
-    this.ackedSeq = from?.acked ?? 0;
-    this.sentSeq = this.ackedSeq;
+  constructor(private readonly file: string, private readonly options: LogShipperOptions, from?: LogPosition) {
+    super(file, ZERO, from, { readBytes: options.readBytes ?? 256 * 1024, checkpointBytes: options.checkpointBytes ?? 256 * 1024 }, copy);
+    this.splitter = new LineSplitter(options.maxLineBytes, this.cursor.splitter);
   }
 
   /**
@@ -94,39 +76,9 @@ export class LogShipper {
     return this.cursor.seq;
   }
 
-  /** Hands out lines again from `seq + 1` (what the coordinator has stored up to). */
-  rewind(seq: number): void {
-    const target = Math.max(0, seq);
-    this.ackedSeq = target;
-    if (target === this.sentSeq) return;
-    let best = this.checkpoints[0]!;
-    for (const c of this.checkpoints) if (c.seq <= target && c.seq >= best.seq) best = c;
-    this.cursor = copy(best);
-    this.splitter = new LineSplitter(this.options.maxLineBytes, best.splitter);
-    this.ready = [];
+  protected override rewound(): void {
+    this.splitter = new LineSplitter(this.options.maxLineBytes, this.cursor.splitter);
     this.flushed = false;
-    this.sentSeq = target;
-  }
-
-  /** The coordinator stored every line up to `seq`. */
-  ack(seq: number): void {
-    if (seq <= this.ackedSeq) return;
-    this.ackedSeq = seq;
-    let base = 0;
-    for (let i = 0; i < this.checkpoints.length; i += 1) if (this.checkpoints[i]!.seq <= seq) base = i;
-    if (base > 1) this.checkpoints.splice(1, base - 1);
-  }
-
-  /** The point to persist: acknowledged lines and the latest resume point before them. */
-  position(): LogPosition {
-    let best = this.checkpoints[0]!;
-    for (const c of this.checkpoints) if (c.seq <= this.ackedSeq && c.seq >= best.seq) best = c;
-    return { acked: this.ackedSeq, checkpoint: copy(best) };
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 
   /** Parses one read's worth of frames; false when the file has nothing more for now. */
@@ -137,7 +89,7 @@ export class LogShipper {
     try {
       frames = buf.length > 0 ? parseFrames(buf) : [];
     } catch (err) {
-      this.damage = `${this.path}: ${(err as Error).message}`;
+      this.damage = `${this.file}: ${(err as Error).message}`;
     }
     if (frames.length === 0) {
       if (!final) return false;
@@ -163,23 +115,7 @@ export class LogShipper {
   }
 
   private maybeCheckpoint(): void {
-    const last = this.checkpoints[this.checkpoints.length - 1]!;
-    if (this.cursor.offset - last.offset < this.checkpointBytes) return;
-    this.checkpoints.push({ offset: this.cursor.offset, seq: this.cursor.seq, splitter: this.splitter.state() });
-  }
-
-  private read(): Buffer {
-    if (this.fd === undefined) {
-      try {
-        this.fd = openSync(this.path, 'r');
-      } catch {
-        return Buffer.alloc(0);
-      }
-    }
-    this.buffer ??= Buffer.allocUnsafe(this.readBytes);
-    const buf = this.buffer;
-    const n = readSync(this.fd, buf, 0, buf.length, this.cursor.offset);
-    return buf.subarray(0, n);
+    this.passed(() => ({ offset: this.cursor.offset, seq: this.cursor.seq, splitter: this.splitter.state() }));
   }
 }
 
