@@ -96,4 +96,27 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
     expect(after.stdout).toMatch(/^nsml is down/);
     expect((await nsml(['down'])).stdout).toBe('nsml was not up\n');
   });
+
+  it('stops an agent started by hand on its data folder after the first one died', async () => {
+    const port = await freePort();
+    expect((await nsml(['up', '--port', String(port)])).code).toBe(0);
+    const paths = localPaths({ NSML_HOME: home });
+    const first = readPid(paths.agentPid)!;
+    process.kill(first, 'SIGKILL');
+    for (let i = 0; i < 50 && isNsmlProcess(first); i += 1) await new Promise((r) => setTimeout(r, 100));
+    const { spawn } = await import('node:child_process');
+    const byHand = spawn(process.execPath, [join(ROOT, 'bin', 'nsml.js'), 'agent', '--coordinator', `127.0.0.1:${port}`, '--data', paths.agentData], {
+      env: { ...process.env, NSML_HOME: home, NSML_LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true,
+    });
+    byHand.unref();
+    for (let i = 0; i < 100 && !existsSync(join(paths.agentData, 'agent.lock')); i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100; i += 1) {
+      if ((JSON.parse(readFileSync(join(paths.agentData, 'agent.lock'), 'utf8')) as { pid: number }).pid === byHand.pid) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(JSON.parse((await nsml(['status', '--json'])).stdout)).toMatchObject({ agent: { pid: byHand.pid, running: true } });
+    const down = await nsml(['down']);
+    expect(down.stdout).toContain('stopped the agent and the coordinator');
+    expect(isNsmlProcess(byHand.pid)).toBe(false);
+  });
 });

@@ -3,7 +3,7 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { type Command, printUsage } from '../command.js';
 import { intFlag, parseFlags } from '../flags.js';
 import { type CliIo, printJson } from '../io.js';
-import { embeddedStatus, isServing, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
+import { embeddedStatus, isServing, localAgentPid, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
 import { type LocalPaths, localPaths } from '../local/paths.js';
 import { stopActiveSessions } from '../local/stop-sessions.js';
 import { isNsmlProcess, readPid, removeFile, spawnDetached, stopProcess, writePid } from '../local/processes.js';
@@ -108,7 +108,7 @@ export const downCommand: Command = {
       if (stopped.length > 0) io.out(`stopped ${stopped.length} session(s): ${stopped.join(', ')}\n`);
       for (const f of failed) io.err(`nsml: could not stop ${f.name}: ${f.error}\n`);
     }
-    const agent = await stopProcess(readPid(paths.agentPid), STOP_GRACE_MS);
+    const agent = await stopProcess(localAgentPid(paths), STOP_GRACE_MS);
     const coordinator = await stopProcess(readPid(paths.coordinatorPid), STOP_GRACE_MS);
     removeFile(paths.agentPid);
     removeFile(paths.coordinatorPid);

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readClientConfig, writeClientConfig } from '../../common/config.js';
 import { ErrorCodes, NsmlError, errorMessage, isNsmlError } from '../../common/errors.js';
 import { CoordinatorClient } from '../client.js';
@@ -36,7 +36,7 @@ export function rememberAddress(env: NodeJS.ProcessEnv, address: string): void {
 
 export async function embeddedStatus(paths: LocalPaths, env: NodeJS.ProcessEnv): Promise<EmbeddedStatus> {
   const coordinatorPid = readPid(paths.coordinatorPid);
-  const agentPid = readPid(paths.agentPid);
+  const agentPid = localAgentPid(paths);
   const address = readUpState(paths)?.address;
   const coordinatorRunning = isNsmlProcess(coordinatorPid);
   const serving = coordinatorRunning && address !== undefined && (await isServing(address, env));
@@ -47,6 +47,25 @@ export async function embeddedStatus(paths: LocalPaths, env: NodeJS.ProcessEnv):
     coordinator: { pid: coordinatorPid, running: coordinatorRunning, serving },
     agent: { pid: agentPid, running: agentRunning },
   };
+}
+
+/**
+ * The local agent's pid: the one `nsml up` started, or else one started by hand on the same data
+ * folder after the first died (it holds the folder's lock).
+ */
+export function localAgentPid(paths: LocalPaths): number | undefined {
+  const started = readPid(paths.agentPid);
+  return isNsmlProcess(started) ? started : lockHolder(paths.agentData) ?? started;
+}
+
+/** The pid in the agent's data lock (`agent.lock`, written by every agent on that folder) when it runs. */
+function lockHolder(agentData: string): number | undefined {
+  try {
+    const pid = (JSON.parse(readFileSync(join(agentData, 'agent.lock'), 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' && isNsmlProcess(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One health check: true when the coordinator at `address` answers SERVING. */
