@@ -32,7 +32,8 @@ describe('parseFlags', () => {
   });
 
   it.each([
-    [['--nope'], /Unknown option '--nope'/],
+    [['--nope'], /^unknown option --nope; see `nsml test --help`$/],
+    [['--jsn'], /^unknown option --jsn; did you mean --json\?/],
     [['--json=1'], /does not take an argument/],
     [['-g'], /argument missing/],
     [['a', 'b'], /unexpected argument "b"/],

@@ -45,7 +45,7 @@ export function parseFlags<S extends FlagSpec>(
   try {
     parsed = parseArgs({ args: normalized, options: spec, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usageError(errorMessage(err).split('\n')[0]!, command);
+    throw usageError(unknownOption(err, spec) ?? errorMessage(err).split('\n')[0]!, command);
   }
   const count = parsed.positionals.length;
   if (count < positionals.min) throw usageError(`missing argument (expected at least ${positionals.min}, got ${count})`, command);
@@ -86,4 +86,30 @@ export function intFlag(value: string | undefined, flag: string, fallback: numbe
   const n = Number(value);
   if (n < min || n > max) throw new NsmlError(ErrorCodes.USAGE, `${flag} must be between ${min} and ${max}; got ${n}`);
   return n;
+}
+
+/** `unknown option --detatch; did you mean --detach?` for parseArgs' unknown-option error. */
+function unknownOption(err: unknown, spec: FlagSpec): string | undefined {
+  if ((err as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const flag = /'(-[^']*)'/.exec(errorMessage(err))?.[1];
+  if (!flag) return undefined;
+  const name = flag.replace(/^-+/, '').split('=')[0]!;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const known of Object.keys(spec)) {
+    const d = editDistance(name, known);
+    if (d < bestDistance) [best, bestDistance] = [known, d];
+  }
+  const guess = best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean --${best}?` : '';
+  return `unknown option ${flag}${guess}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
 }

@@ -83,7 +83,7 @@ describe('nsml run', () => {
     [['--time', '10'], /--time must be a duration/],
     [['-a', `'unclosed`], /unterminated/],
     [['-d', 'Bad Name'], /NSML_E_INVALID_NAME/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option --bogus/],
   ])('run %j is a usage error', async (args, message) => {
     writeFileSync(join(ws, 'main.py'), 'x');
     const r = await nsml(['run', '--detach', ...args]);
