@@ -105,6 +105,7 @@ def test_call_passes_json_arguments_and_returns_the_value():
     assert [r["value"] for r in results[:3]] == [6, 10, 4]
     assert results[3]["error"]["type"] == "ZeroDivisionError" and "explode" in results[3]["error"]["traceback"]
     assert "known: boom, scale" in results[4]["error"]["message"]
+    assert "traceback" not in results[4]["error"]  # the package's own refusal: no internals shown
 
 
 def test_save_and_load_commands_use_the_bound_callbacks():

@@ -141,7 +141,9 @@ def _error(err: BaseException, with_trace: bool) -> Dict[str, Any]:
     if isinstance(err, NsmlError):
         out["code"] = err.code
         out["message"] = err.message
-    if with_trace:
+    # The package's own refusals (no such function, bad arguments) say all there is to say; a
+    # traceback is for what the user's function raised.
+    if with_trace and not isinstance(err, NsmlError):
         out["traceback"] = "".join(traceback.format_exception(type(err), err, err.__traceback__))[-_MAX_TRACE:]
     return out
 
