@@ -25,7 +25,12 @@ export class Runner {
     for (const name of readdirSync(sessionsDir).sort()) {
       try {
         const r = RankRunner.adopt(new SessionDir(join(sessionsDir, name)), deps, (x) => runner.changed(x));
-        if (r) runner.ranksByKey.set(r.key, r);
+        if (r) {
+          runner.ranksByKey.set(r.key, r);
+          deps.logger.info(r.finished ? 're-adopted a rank that ended while no agent ran' : 're-adopted a running rank', {
+            session: r.spec.session, epoch: r.spec.epoch, rank: r.spec.rank, pid: r.pid, phase: r.record.phase,
+          });
+        }
       } catch (err) {
         deps.logger.warn('cannot re-adopt a session folder', { folder: name, error: errorMessage(err) });
       }
