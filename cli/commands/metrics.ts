@@ -86,7 +86,9 @@ export const metricsCommand: Command = {
         return 0;
       }
       if (res.points.length === 0 && res.events.length === 0) {
-        io.err(`${name} has no ${key ? `values of ${key}` : 'metrics'} yet (the script reports them with nsml.report())\n`);
+        const known = key ? (await fetchAll(client, name, '', true, io.signal)).points.map((p) => p.key) : [];
+        const hint = known.length > 0 ? `; the keys it has: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}` : ' (the script reports them with nsml.report())';
+        io.err(`${name} has no ${key ? `values of ${key}` : 'metrics'} yet${hint}\n`);
         return 0;
       }
       if (latest) printLatest(io, res);

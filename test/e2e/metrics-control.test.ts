@@ -105,6 +105,8 @@ describe('metrics and the command queue, end to end', () => {
     expect(Number(loss[loss.length - 1]!.value)).toBeLessThan(Number(loss[0]!.value));
     const table = await c.nsml(['metrics', name, '--key', 'train/loss']);
     expect(table.stdout.split('\n')[0]).toMatch(/^STEP\s+TIME\s+KEY\s+VALUE$/);
+    const typo = await c.nsml(['metrics', name, '--key', 'train/los']);
+    expect(typo.stderr).toMatch(/has no values of train\/los yet; the keys it has: .*train\/loss/);
     expect((await metrics(name, '--key', 'odd')).points.map((p) => p.value)).toEqual(['NaN']);
     expect((await metrics(name, '--key', 'big')).points.map((p) => p.value)).toEqual(['Infinity']);
 
