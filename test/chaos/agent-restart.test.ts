@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
 import { countingDiff, seeded, sessions, sleep, started, submitCounting, tally } from './chaos-kit.js';
 
-const TIMEOUT = '4s';
+// Long enough for an agent to start again on a loaded 2-core machine (Node, gRPC, inventory:
+// up to ~4 s seen), short enough that the coordinator is soon older than it.
+const TIMEOUT = '8s';
 const STEPS = 700;
 
 /**
@@ -22,7 +24,7 @@ describe('chaos: agent and coordinator restarts under a coordinator older than t
   it('keeps every session, line and point through agent restarts within the timeout', async () => {
     const seed = Number(process.env.NSML_CHAOS_SEED ?? Date.now() % 100_000);
     const random = seeded(seed);
-    await sleep(4_500); // the coordinator is now older than the timeout
+    await sleep(8_500); // the coordinator is now older than the timeout
     const names = [await submitCounting(c, STEPS, 8), await submitCounting(c, STEPS, 8)];
     await started(c, names);
 
