@@ -30,7 +30,6 @@ import { SessionStops } from './session-stops.js';
 import { SessionIdleness } from './session-idle.js';
 
 export type { AgentOptions } from './options.js';
-export { runAgentUntilSignal } from './run-until-signal.js';
 
 export type AgentState = 'running' | 'closing' | 'closed';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uploadBytes } from '../../common/blobs/upload.js';
 import { sha256 } from '../../common/hashing.js';
-import { type BlobServer, startBlobServer } from '../../coordinator/blobs/test-fixtures/blob-server.js';
+import { type BlobServer, startBlobServer } from '../../test/harness/blob-server.js';
 import { BlobCache, CACHED_MODE } from './blob-cache.js';
 import { createGrpcBlobSource, type BlobSource } from './blob-source.js';
 

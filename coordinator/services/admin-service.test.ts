@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Session__Output } from '../../common/proto/types.js';
-import { FakeAgent, fakeGpus } from '../test-fixtures/fake-agent.js';
-import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../test-fixtures/harness.js';
+import { FakeAgent, fakeGpus } from '../../test/harness/fake-agent.js';
+import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator;
 let workspace: string;

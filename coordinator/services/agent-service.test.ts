@@ -1,8 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogLine__Output, Session__Output, StartSession__Output, SubmitRequest } from '../../common/proto/types.js';
-import { FakeAgent } from '../test-fixtures/fake-agent.js';
-import { startTestCoordinator, unaryCall, uploadWorkspace, userMd, type TestCoordinator } from '../test-fixtures/harness.js';
+import { FakeAgent } from '../../test/harness/fake-agent.js';
+import { startTestCoordinator, unaryCall, uploadWorkspace, userMd, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator | undefined;
 const agents: FakeAgent[] = [];

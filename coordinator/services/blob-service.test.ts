@@ -10,10 +10,10 @@ import { GET_CHUNK_BYTES, PUT_CHUNK_BYTES } from '../../common/blobs/chunk-sizes
 import { CHUNK_BYTES, sha256, sha256File } from '../../common/hashing.js';
 import type { BlobChunk__Output } from '../../common/proto/types.js';
 import { widenReceiveWindow } from '../blobs/receive-window.js';
-import { type BlobServer, serveBlobs, startBlobServer } from '../blobs/test-fixtures/blob-server.js';
+import { type BlobServer, serveBlobs, startBlobServer } from '../../test/harness/blob-server.js';
 import { GatedDisk, until } from '../blobs/test-fixtures/gated-disk.js';
 import { blobService } from './blob-service.js';
-import { startTestCoordinator, unaryCall, type TestCoordinator } from '../test-fixtures/harness.js';
+import { startTestCoordinator, unaryCall, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator;
 let work: string;

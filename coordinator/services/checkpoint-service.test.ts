@@ -5,7 +5,7 @@ import { sha256 } from '../../common/hashing.js';
 import { encodeManifest } from '../../common/manifest.js';
 import type { Checkpoint__Output, ListCheckpointsResponse__Output, RegisterCheckpointRequest } from '../../common/proto/types.js';
 import { CheckpointServer } from '../checkpoints/test-fixtures/checkpoint-server.js';
-import { errorCodeOf, unaryCall } from '../test-fixtures/harness.js';
+import { errorCodeOf, unaryCall } from '../../test/harness/test-coordinator.js';
 
 let s: CheckpointServer;
 

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type {
   ControlRequest, ControlResult__Output, MetricsRequest, MetricsResponse__Output, Session__Output, StartSession__Output,
 } from '../../common/proto/types.js';
-import { FakeAgent } from '../test-fixtures/fake-agent.js';
-import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../test-fixtures/harness.js';
+import { FakeAgent } from '../../test/harness/fake-agent.js';
+import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator | undefined;
 const agents: FakeAgent[] = [];

@@ -6,7 +6,7 @@ import type { CommitDatasetResponse__Output, DatasetServiceClient, DatasetVersio
 import type { ListDatasetsResponse__Output } from '../../common/proto/generated/nsml/v1/ListDatasetsResponse.js';
 import type { ListDatasetVersionsResponse__Output } from '../../common/proto/generated/nsml/v1/ListDatasetVersionsResponse.js';
 import type { ListSessionsResponse__Output } from '../../common/proto/generated/nsml/v1/ListSessionsResponse.js';
-import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../test-fixtures/harness.js';
+import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator;
 let datasets: DatasetServiceClient;

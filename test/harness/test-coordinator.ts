@@ -9,8 +9,8 @@ import { encodeManifest } from '../../common/manifest.js';
 import { sha256 } from '../../common/hashing.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { AdminServiceClient, AgentServiceClient, BlobServiceClient, HealthClient, SessionServiceClient } from '../../common/proto/types.js';
-import { startCoordinator, type Coordinator } from '../main.js';
-import type { CoordinatorOptions } from '../options.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/main.js';
+import type { CoordinatorOptions } from '../../coordinator/options.js';
 
 export interface Clients {
   sessions: SessionServiceClient;

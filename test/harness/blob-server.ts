@@ -2,11 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_CHANNEL_OPTIONS, SERVER_CHANNEL_OPTIONS } from '../../../common/grpc/options.js';
-import { loadProto } from '../../../common/proto/load.js';
-import type { BlobServiceClient, BlobServiceHandlers } from '../../../common/proto/types.js';
-import { blobService } from '../../services/blob-service.js';
-import { FileBlobStore, type FileBlobStoreOptions } from '../blob-store.js';
+import { CLIENT_CHANNEL_OPTIONS, SERVER_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
+import { loadProto } from '../../common/proto/load.js';
+import type { BlobServiceClient, BlobServiceHandlers } from '../../common/proto/types.js';
+import { blobService } from '../../coordinator/services/blob-service.js';
+import { FileBlobStore, type FileBlobStoreOptions } from '../../coordinator/blobs/blob-store.js';
 
 export interface BlobServer {
   dir: string;
