@@ -7,6 +7,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinatorClient } from '../cli/client.js';
+import { sleep } from '../common/sleep.js';
 
 /** The repository root (this file runs as dist/bench/core-cluster.js). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,9 +28,7 @@ export function median(xs: readonly number[]): number {
   return quantile(xs, 0.5);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** One line naming the machine the figures come from. */
 export function machine(): string {

@@ -1,7 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../common/errors.js';
 import type { LogLine__Output, LogsRequest } from '../common/proto/types.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTerminal, isTransient, sleep } from './retry.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTerminal, isTransient } from './retry.js';
+import { sleep } from '../common/sleep.js';
 
 /** The two calls that log following needs; CoordinatorClient has them. */
 export interface LogSource {

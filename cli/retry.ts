@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, isNsmlError } from '../common/errors.js';
 import { ERROR_CODE_KEY } from '../common/grpc/status.js';
+import { sleep } from '../common/sleep.js';
 
 /** States after which a session never changes again. */
 export const TERMINAL_STATES = ['succeeded', 'failed', 'stopped', 'preempted', 'lost'] as const;
@@ -23,10 +24,10 @@ const TRANSIENT = new Set<number>([
  * except NSML_E_COORDINATOR_UNAVAILABLE.
  */
 export function isTransient(err: unknown): boolean {
-  if (isNsmlError(err)) return err.code === ErrorCodes.UNAVAILABLE || err.code === ErrorCodes.DEADLINE_EXCEEDED;
+  if (isNsmlError(err)) return err.code === ErrorCodes.COORDINATOR_UNAVAILABLE || err.code === ErrorCodes.DEADLINE_EXCEEDED;
   const e = err as Partial<grpc.ServiceError>;
   const code = e.metadata?.get(ERROR_CODE_KEY)?.[0];
-  if (typeof code === 'string' && code.startsWith('NSML_E_')) return code === ErrorCodes.UNAVAILABLE;
+  if (typeof code === 'string' && code.startsWith('NSML_E_')) return code === ErrorCodes.COORDINATOR_UNAVAILABLE;
   return typeof e.code === 'number' && TRANSIENT.has(e.code);
 }
 
@@ -41,18 +42,4 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5_000 };
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
   const cap = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 20));
   return Math.round(cap / 2 + (random() * cap) / 2);
-}
-
-/** Resolves after `ms`, or early (without error) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import type { Session__Output } from '../common/proto/types.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTerminal, isTransient, sleep } from './retry.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTerminal, isTransient } from './retry.js';
+import { sleep } from '../common/sleep.js';
 
 /** The call that waiting needs; CoordinatorClient has it. */
 export interface WaitSource {

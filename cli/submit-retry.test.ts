@@ -16,7 +16,7 @@ function fakeTime() {
   };
 }
 
-const unavailable = () => new NsmlError(ErrorCodes.UNAVAILABLE, 'cannot reach the coordinator');
+const unavailable = () => new NsmlError(ErrorCodes.COORDINATOR_UNAVAILABLE, 'cannot reach the coordinator');
 
 describe('withSubmitRetry', () => {
   it('repeats the same attempt while the coordinator is unavailable or late, then returns its answer', async () => {

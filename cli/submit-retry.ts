@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NsmlError, errorMessage, isNsmlError } from '../common/errors.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTransient, sleep } from './retry.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, isTransient } from './retry.js';
+import { sleep } from '../common/sleep.js';
 
 /** How long `nsml run` keeps retrying a submission that the coordinator did not answer. */
 export const SUBMIT_RETRY_BUDGET_MS = 30_000;

@@ -141,7 +141,7 @@ class Bridge implements BridgeServer {
   private accept(socket: Socket): void {
     const connection = new BridgeConnection(this.nextId++, socket, this.ctx);
     this.connections.add(connection);
-    if (this.state !== 'listening') return connection.refuse('the agent is shutting this session down', ErrorCodes.UNAVAILABLE);
+    if (this.state !== 'listening') return connection.refuse('the agent is shutting this session down', ErrorCodes.COORDINATOR_UNAVAILABLE);
     if (this.connections.size > this.opts.maxConnections) this.evictIdlest(connection);
   }
 

@@ -9,6 +9,7 @@ import type {
   AgentMessage, AgentServiceClient, CoordinatorMessage__Output, Heartbeat, Register, Registered__Output,
 } from '../../common/proto/types.js';
 import { Backoff } from './backoff.js';
+import { sleep } from '../../common/sleep.js';
 
 type Call = grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
 
@@ -234,17 +235,4 @@ export class Connection {
     }.bind(this), interval);
     return timer;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,7 @@
 import { isAlive, type ProcessIdentity } from './proc.js';
 import type { RankContext, RankEnd } from './rank-context.js';
 import type { SessionDir } from './session-dir.js';
+import { sleep } from '../../common/sleep.js';
 
 interface ExitFile {
   exitCode: number | null;
@@ -39,17 +40,4 @@ export async function exited(ctx: RankContext, supervisor: ProcessIdentity): Pro
     await sleep(ctx.deps.pollMs, ctx.signal);
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

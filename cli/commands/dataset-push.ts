@@ -55,7 +55,7 @@ function checkDir(dir: string): string {
 
 /** Adds the resume hint to a transport failure: nothing was committed, and a rerun sends only what is missing. */
 function resumable(err: unknown): unknown {
-  if (!isNsmlError(err) || ![ErrorCodes.UNAVAILABLE, ErrorCodes.DEADLINE_EXCEEDED, ErrorCodes.INTERNAL].includes(err.code as never)) return err;
+  if (!isNsmlError(err) || ![ErrorCodes.COORDINATOR_UNAVAILABLE, ErrorCodes.DEADLINE_EXCEEDED, ErrorCodes.INTERNAL].includes(err.code as never)) return err;
   return new NsmlError(err.code, `${err.message}; no version was committed: run the same push again, it resumes and sends only what is missing`, { cause: err });
 }
 

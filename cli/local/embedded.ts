@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { readClientConfig, writeClientConfig } from '../../common/config.js';
 import { ErrorCodes, NsmlError, errorMessage, isNsmlError } from '../../common/errors.js';
 import { CoordinatorClient } from '../client.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../common/sleep.js';
 import type { LocalPaths } from './paths.js';
 import { isNsmlProcess, readPid, tailFile } from './processes.js';
 

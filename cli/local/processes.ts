@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '../../common/proto/load.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../common/sleep.js';
 
 /** The `nsml` entry script that background processes run. */
 export function nsmlBin(): string {

@@ -114,7 +114,7 @@ export class AgentConnection implements AgentLink {
       // A write that failed (a full disk, a locked database) must not be skipped past: the stream
       // is reset, and the agent replays everything after what was stored once it registers again.
       this.ctx.options.logger.error('agent message failed; resetting its stream', { nodeId: this.nodeId, body: m.body, error: errorMessage(err) });
-      this.fail(new NsmlError(ErrorCodes.UNAVAILABLE, `the coordinator could not store a ${m.body ?? 'message'} (${errorMessage(err)}); reconnect to replay it`, { cause: err }));
+      this.fail(new NsmlError(ErrorCodes.COORDINATOR_UNAVAILABLE, `the coordinator could not store a ${m.body ?? 'message'} (${errorMessage(err)}); reconnect to replay it`, { cause: err }));
     }
   }
 

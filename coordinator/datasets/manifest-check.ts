@@ -1,7 +1,7 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { isBlobHash } from '../../common/hashing.js';
-import { decodeManifest } from '../../common/manifest.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { inspectManifest } from '../blobs/manifest-inspect.js';
 
 /** What a complete dataset manifest holds. */
 export interface ManifestSummary {
@@ -22,31 +22,20 @@ export async function checkCompleteManifest(blobs: BlobStore, manifest: string):
   if (!isBlobHash(manifest)) {
     throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `manifest must be the sha256 of the manifest blob (64 hex digits); got ${JSON.stringify(manifest.slice(0, 80))}`);
   }
-  if (!blobs.has(manifest)) {
+  const m = await inspectManifest(blobs, manifest);
+  if (!m.stored) {
     throw new NsmlError(ErrorCodes.DATASET_INCOMPLETE, `the manifest blob ${manifest} is not stored; upload the files and the manifest (BlobService) before committing`);
   }
-  const { entries } = decodeManifest(await blobs.readAll(manifest));
-  const sizes = new Map<string, number | undefined>();
-  let missing = 0;
-  let firstMissing = '';
-  let bytes = 0;
-  for (const e of entries) {
-    if (!sizes.has(e.hash)) sizes.set(e.hash, blobs.size(e.hash));
-    const stored = sizes.get(e.hash);
-    if (stored === undefined) {
-      missing += 1;
-      firstMissing ||= e.path;
-    } else if (stored !== e.size) {
-      throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `the manifest says ${e.path} has ${e.size} bytes but its blob ${e.hash} has ${stored}; push again`);
-    }
-    bytes += e.size;
+  if (m.wrongSize) {
+    const w = m.wrongSize;
+    throw new NsmlError(ErrorCodes.WORKSPACE_INVALID, `the manifest says ${w.path} has ${w.size} bytes but its blob ${w.hash} has ${w.stored}; push again`);
   }
-  if (missing > 0) {
+  if (m.missing > 0) {
     throw new NsmlError(
       ErrorCodes.DATASET_INCOMPLETE,
-      `${missing} of ${entries.length} files are not stored yet (first: ${firstMissing}); run the push again: it sends only what is missing`,
-      { details: { missing } },
+      `${m.missing} of ${m.files} files are not stored yet (first: ${m.firstMissing!.path}); run the push again: it sends only what is missing`,
+      { details: { missing: m.missing } },
     );
   }
-  return { files: entries.length, bytes, hashes: [manifest, ...sizes.keys()] };
+  return { files: m.files, bytes: m.bytes, hashes: m.hashes };
 }

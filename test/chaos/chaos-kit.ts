@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TestCluster } from '../harness/cluster.js';
 import { makeWorkspace } from '../harness/workspace.js';
+import { sleep } from '../../common/sleep.js';
 
 /**
  * A training script that counts: step i prints `line i` and reports `train/loss` at step i, every
@@ -88,7 +89,7 @@ export async function started(c: TestCluster, names: string[]): Promise<void> {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };
 
 /** A small seeded generator, so a failing run can be repeated with the seed it printed. */
 export function seeded(seed: number): () => number {
