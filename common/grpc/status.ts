@@ -22,7 +22,7 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.PERMISSION_DENIED]: grpc.status.PERMISSION_DENIED,
   [ErrorCodes.UNAUTHENTICATED]: grpc.status.UNAUTHENTICATED,
   [ErrorCodes.TOO_LARGE]: grpc.status.RESOURCE_EXHAUSTED,
-  [ErrorCodes.UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.COORDINATOR_UNAVAILABLE]: grpc.status.UNAVAILABLE,
   [ErrorCodes.DEADLINE_EXCEEDED]: grpc.status.DEADLINE_EXCEEDED,
   [ErrorCodes.DATASET_NOT_FOUND]: grpc.status.NOT_FOUND,
   [ErrorCodes.DATASET_IN_USE]: grpc.status.FAILED_PRECONDITION,
@@ -75,7 +75,7 @@ export function fromServiceError(err: unknown, target: string): NsmlError {
   }
   if (e.code === grpc.status.UNAVAILABLE) {
     return new NsmlError(
-      ErrorCodes.UNAVAILABLE,
+      ErrorCodes.COORDINATOR_UNAVAILABLE,
       `cannot reach the coordinator at ${target} (${e.details ?? 'unavailable'}); start it with \`nsml up\` or set NSML_COORDINATOR=HOST:PORT`,
       { cause: err },
     );
