@@ -9,7 +9,7 @@ import { createGrpcBlobSource, type BlobSource } from './cache/blob-source.js';
 import { checkpointOpsFactory, createCheckpointClients, type CheckpointClients } from './checkpoints/index.js';
 import { DatasetCache } from './datasets/dataset-cache.js';
 import { Connection, type ConnectionHandler, type ConnectionStatus, type StreamLink } from './connection/connection.js';
-import { Outbox } from './connection/outbox.js';
+import { Outbox } from './uplink/log-outbox.js';
 import { DataLock } from './data-lock.js';
 import { RefusalGate } from './refusal.js';
 import { createGpuProbe } from './gpu/index.js';

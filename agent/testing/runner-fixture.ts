@@ -11,7 +11,7 @@ import { MemoryBlobSource } from '../cache/blob-source.js';
 import type { RunnerDeps } from '../runner/rank-context.js';
 import type { RankSpec } from '../runner/rank-spec.js';
 import type { SessionDir } from '../runner/session-dir.js';
-import { LogShipper, type ShippedLine } from '../runner/logs/log-shipper.js';
+import { LogShipper, type ShippedLine } from '../uplink/log-shipper.js';
 
 /** agent/runner/test-fixtures: tiny real programs that the runner tests start. */
 export const FIXTURES = fileURLToPath(new URL('../runner/test-fixtures/', import.meta.url));

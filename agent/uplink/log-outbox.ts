@@ -2,10 +2,10 @@ import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { LogAck__Output, RunningProcess, SessionStatus } from '../../common/proto/types.js';
-import { LogShipper, type LogPosition } from '../runner/logs/log-shipper.js';
+import { LogShipper, type LogPosition } from './log-shipper.js';
 import { isFinished, type RankPhase, type RankRunner } from '../runner/rank-runner.js';
 import type { Runner } from '../runner/runner.js';
-import type { StreamLink } from './connection.js';
+import type { StreamLink } from '../connection/connection.js';
 
 export interface OutboxOptions {
   maxLineBytes: number;

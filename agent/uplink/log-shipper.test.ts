@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeFrame } from './frames.js';
+import { encodeFrame } from '../runner/logs/frames.js';
 import { LogShipper, type ShippedLine } from './log-shipper.js';
 
 describe('LogShipper', () => {

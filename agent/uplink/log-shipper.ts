@@ -1,6 +1,6 @@
-import { parseFrames, type OutputStream } from './frames.js';
-import { LineSplitter, type RawLine, type SplitterState } from './line-splitter.js';
-import { NumberedFile, type NumberedPosition } from '../../uplink/numbered-file.js';
+import { parseFrames, type OutputStream } from '../runner/logs/frames.js';
+import { LineSplitter, type RawLine, type SplitterState } from '../runner/logs/line-splitter.js';
+import { NumberedFile, type NumberedPosition } from './numbered-file.js';
 
 /** A point of output.log from which splitting can resume: after `seq` lines, at a frame boundary. */
 export interface LogCursor {
