@@ -45,8 +45,9 @@ export interface Agent {
   readonly nodeId: string;
   getStatus(): AgentStatus;
   /**
-   * Resolves when the coordinator refused this agent for good (NSML_E_UNAUTHENTICATED: a wrong
-   * join token): it no longer dials; close it and exit with the error. Never rejects.
+   * Resolves when the coordinator refused this agent for good (agent/refusal.ts: a wrong join
+   * token, or a node name another agent's credential holds): it no longer dials; close it and
+   * exit with the error. Never rejects.
    */
   readonly refusal: Promise<NsmlError>;
   /**

@@ -5,7 +5,7 @@ import type { AgentOptions } from './options.js';
  * Runs the agent in the foreground until SIGTERM or SIGINT, then closes it gracefully (its
  * sessions keep running and are re-adopted by the next start). A second signal forces the
  * close. Resolves to the process exit code: 1 as well when the coordinator refused the agent
- * for good (a wrong join token), after closing it.
+ * for good (agent/refusal.ts), after closing it.
  */
 export async function runAgentUntilSignal(options: AgentOptions, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): Promise<number> {
   const { startAgent } = await import('./main.js');

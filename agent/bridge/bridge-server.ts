@@ -5,7 +5,7 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { BridgeConnection, type BridgeCounters, type ConnectionContext } from './connection.js';
 import type { BridgeHandler } from './handler.js';
-import { MAX_LINE_BYTES, type BridgeCommand } from './protocol.js';
+import { MAX_LINE_BYTES, MAX_SOCKET_PATH_BYTES, type BridgeCommand } from './protocol.js';
 import { validateCommand } from './validate-command.js';
 
 export interface BridgeServerOptions {
@@ -35,8 +35,8 @@ export interface CompiledBridgeServerOptions extends Required<Omit<BridgeServerO
 }
 
 export function compileBridgeServerOptions(options: BridgeServerOptions): CompiledBridgeServerOptions {
-  if (Buffer.byteLength(options.socketPath) > 107) {
-    throw new NsmlError(ErrorCodes.CONFIG, `socket path ${options.socketPath} is ${Buffer.byteLength(options.socketPath)} bytes; Unix sockets allow 107: use a shorter state directory`);
+  if (Buffer.byteLength(options.socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw new NsmlError(ErrorCodes.CONFIG, `socket path ${options.socketPath} is ${Buffer.byteLength(options.socketPath)} bytes; Unix sockets allow ${MAX_SOCKET_PATH_BYTES}: use a shorter state directory`);
   }
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback;

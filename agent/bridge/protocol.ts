@@ -8,6 +8,8 @@ export const SUPPORTED_VERSIONS: readonly number[] = [1];
 
 /** No line may be longer than this many bytes (newline excluded). */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+/** The most bytes of a Unix socket path (sun_path is 108 bytes with its terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
 export const MAX_RECORDS_PER_BATCH = 100_000;
 export const MAX_KEYS_PER_RECORD = 10_000;
 export const MAX_KEY_CHARS = 256;

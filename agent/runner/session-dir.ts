@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { parseSessionName } from '../../common/names.js';
+import { MAX_SOCKET_PATH_BYTES } from '../bridge/protocol.js';
 import { writeFileAtomic, writeFileSoft } from '../disk/soft-writes.js';
 
 /**
@@ -102,8 +103,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value));
 }
 
-/** The most bytes of a Unix socket path (sun_path is 108 bytes with its terminating NUL). */
-export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** `<sessionsDir>/.sock/<hash>.sock`; throws NSML_E_CONFIG when even that is too long. */
 export function shortSocketPath(sessionsDir: string, rankFolder: string): string {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_SOCKET_PATH_BYTES, SessionDir } from './session-dir.js';
+import { MAX_SOCKET_PATH_BYTES } from '../bridge/protocol.js';
+import { SessionDir } from './session-dir.js';
 
 describe('NSML_AGENT_SOCKET', () => {
   it('stays short whatever the user and dataset names, and differs per rank', () => {

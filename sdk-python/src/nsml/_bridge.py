@@ -177,11 +177,12 @@ class BridgeTransport(Transport):
 
     # ---- sending ----
 
-    def _send(self, message: Dict[str, Any]) -> None:
+    def _send(self, message: Dict[str, Any], write: Optional[Callable[[bytes], None]] = None) -> None:
+        """Encodes one message and writes it to the socket, or with ``write`` (the journal)."""
         line = encode_line(message)
         if len(line) > MAX_LINE_BYTES:
             raise NsmlError(TOO_LARGE, f"a {message.get('type')} message of {len(line)} bytes exceeds the bridge limit of {MAX_LINE_BYTES}")
-        self._send_line(line)
+        (write or self._send_line)(line)
 
     def _send_line(self, line: bytes) -> None:
         self.start()
@@ -219,13 +220,8 @@ class BridgeTransport(Transport):
         return sent
 
     def send_message(self, message: Dict[str, Any]) -> None:
-        if self._journal is not None and message.get("type") in ("event", "result"):
-            line = encode_line(message)
-            if len(line) > MAX_LINE_BYTES:
-                raise NsmlError(TOO_LARGE, f"a {message.get('type')} message of {len(line)} bytes exceeds the bridge limit of {MAX_LINE_BYTES}")
-            self._journal.append(line)
-            return
-        self._send(message)
+        to_journal = self._journal is not None and message.get("type") in ("event", "result")
+        self._send(message, self._journal.append if to_journal else None)  # type: ignore[union-attr]
 
     def request(self, message: Dict[str, Any], timeout: float) -> Dict[str, Any]:
         """Sends a request and waits for its reply; retried once per reconnection. While the agent

@@ -25,7 +25,6 @@ class Journal:
         self._fd: Optional[int] = None
         self._pid = -1
         self._lock = threading.Lock()
-        self.appended = 0
 
     def append(self, data: bytes) -> None:
         """Writes ``data`` (one or more ``\\n``-ended lines) as one entry or raises ``TransportError``."""
@@ -38,7 +37,6 @@ class Journal:
                     view = view[n:]
             except OSError as err:
                 raise TransportError(f"cannot write the telemetry journal {self.path}: {err.strerror or err}") from err
-            self.appended += 1
 
     def _open(self) -> int:
         pid = os.getpid()
