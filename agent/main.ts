@@ -70,7 +70,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     const nodeId = loadNodeId(o.dataDir, o.nodeId);
     const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
-    const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator);
+    const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator, o.tls);
     return new NodeAgent(o, nodeId, probe, blobs, lock);
   } catch (err) {
     lock.release();
@@ -111,7 +111,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       ranks: () => this.runner.ranks(), own: (key, result) => this.bridges.takeOwn(key, result),
       maxLineBytes: MAX_JOURNAL_LINE_BYTES, clock: o.clock, logger,
     });
-    this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator);
+    this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator, o.tls);
     this.bridges = new SessionBridges({
       telemetry: this.telemetry, logger, rankPhase: (key) => this.runner.get(key)?.record.phase,
       checkpoints: o.checkpoints ?? checkpointOpsFactory({ clients: this.checkpointClients!, blobCache: cache, logger }),
@@ -146,7 +146,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     });
     this.pumpTimer = setInterval(() => this.pump(), o.logFlushMs);
     this.connection = Connection.start({
-      coordinator: o.coordinator, registerTimeoutMs: o.registerTimeoutMs,
+      coordinator: o.coordinator, tls: o.tls, registerTimeoutMs: o.registerTimeoutMs,
       reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs, logger, clock: o.clock,
     }, this);
   }

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ErrorCodes, NsmlError } from '../common/errors.js';
+import { type ClientTls, type ClientTlsOptions, compileClientTls } from '../common/grpc/credentials.js';
 import { AGENT_KEEPALIVE } from '../common/grpc/options.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { repoRoot } from '../common/proto/load.js';
@@ -59,6 +60,8 @@ export interface AgentOptions {
   finishedConfirmMs?: number;
   /** Sent in `register`; checked by a coordinator that requires one. */
   joinToken?: string;
+  /** Transport security to the coordinator (`--ca`, `--tls`, `--tls-cert`, `--tls-key`); default plaintext. Files are read at start. */
+  tls?: ClientTlsOptions;
   /** Labels sent with the inventory. */
   labels?: Record<string, string>;
   /** A session whose GPUs here all stay at 0 % utilization this long is reported idle; default 30 minutes. */
@@ -96,6 +99,7 @@ export interface CompiledAgentOptions {
   finishedRetentionMs: number;
   finishedConfirmMs: number;
   joinToken: string;
+  tls: ClientTls;
   labels: Record<string, string>;
   datasetCacheBytes: number;
   minFreeBytes: number;
@@ -169,6 +173,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     finishedRetentionMs: duration('finishedRetentionMs', options.finishedRetentionMs, 600_000),
     finishedConfirmMs: duration('finishedConfirmMs', options.finishedConfirmMs, AGENT_KEEPALIVE.timeMs + AGENT_KEEPALIVE.timeoutMs + 5_000),
     joinToken: options.joinToken ?? '',
+    tls: compileClientTls(options.tls),
     labels: { ...(options.labels ?? {}) },
     datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),
     minFreeBytes: duration('minFreeBytes', options.minFreeBytes, 100 * 1024 ** 2),

@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { coordinatorAddress, currentUser } from '../common/config.js';
 import { type NsmlError, isNsmlError } from '../common/errors.js';
+import { type ClientTls, clientTlsFromEnv, compileClientTls, dial } from '../common/grpc/credentials.js';
 import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, USER_KEY, deadline } from '../common/grpc/options.js';
 import { fromServiceError } from '../common/grpc/status.js';
+import { explainUnavailable } from '../common/grpc/tls-probe.js';
 import { loadProto } from '../common/proto/load.js';
 import type {
   AdminServiceClient,
@@ -34,6 +36,8 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the first call waits for a connection before NSML_E_COORDINATOR_UNAVAILABLE. */
   connectTimeoutMs?: number;
+  /** Transport security; default from `env`: NSML_CA, NSML_TLS, NSML_TLS_CERT, NSML_TLS_KEY (none: plaintext). */
+  tls?: ClientTls;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -52,6 +56,7 @@ export class CoordinatorClient {
   readonly user: string;
   /** Raw blob client, for the chunked uploads of common/blobs. */
   readonly blobs: BlobServiceClient;
+  readonly tls: ClientTls;
   private readonly channel: grpc.Channel;
   private readonly sessions: SessionServiceClient;
   private readonly admin: AdminServiceClient;
@@ -64,10 +69,11 @@ export class CoordinatorClient {
     this.address = options.address ?? coordinatorAddress(env);
     this.user = options.user ?? currentUser(env);
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.channel = new grpc.Channel(this.address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    this.tls = options.tls ?? compileClientTls(clientTlsFromEnv(env));
+    const { credentials, options: channelOptions } = dial(this.tls, this.address, CLIENT_CHANNEL_OPTIONS);
+    this.channel = new grpc.Channel(this.address, credentials, channelOptions);
     const shared = { channelOverride: this.channel };
     const proto = loadProto();
-    const credentials = grpc.credentials.createInsecure();
     this.sessions = new proto.nsml.v1.SessionService(this.address, credentials, shared);
     this.admin = new proto.nsml.v1.AdminService(this.address, credentials, shared);
     this.blobs = new proto.nsml.v1.BlobService(this.address, credentials, shared);
@@ -169,6 +175,12 @@ export class CoordinatorClient {
       .then((r) => r.status);
   }
 
+  /** A client of another service of this coordinator, on its own channel with this client's transport security. */
+  stub<T>(service: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions) => T): T {
+    const { credentials, options } = dial(this.tls, this.address, CLIENT_CHANNEL_OPTIONS);
+    return new service(this.address, credentials, options);
+  }
+
   /** Turns a failed call into an NsmlError naming this coordinator. */
   toError(err: unknown): NsmlError {
     return isNsmlError(err) ? err : fromServiceError(err, this.address);
@@ -200,13 +212,18 @@ export class CoordinatorClient {
     const until = Date.now() + this.connectTimeoutMs;
     let state = this.channel.getConnectivityState(true);
     while (state !== grpc.connectivityState.READY) {
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE) throw this.unavailable('connection failed');
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE) throw await this.explain('connection failed');
       if (state === grpc.connectivityState.SHUTDOWN) throw this.unavailable('client closed');
-      if (Date.now() >= until) throw this.unavailable(`no connection within ${this.connectTimeoutMs} ms`);
+      if (Date.now() >= until) throw await this.explain(`no connection within ${this.connectTimeoutMs} ms`);
       const previous = state;
       await new Promise<void>((resolve) => this.channel.watchConnectivityState(previous, new Date(until), () => resolve()));
       state = this.channel.getConnectivityState(true);
     }
+  }
+
+  /** The TLS mismatch behind a failed connection when there is one (NSML_E_TLS_*), else NSML_E_COORDINATOR_UNAVAILABLE. */
+  private async explain(details: string): Promise<NsmlError> {
+    return (await explainUnavailable(this.address, this.tls)) ?? this.unavailable(details);
   }
 
   private unavailable(details: string): NsmlError {

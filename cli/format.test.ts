@@ -33,3 +33,13 @@ describe('format', () => {
     expect(formatTable(['A', 'LONG'], [['xxx', '1'], ['y', '22']])).toBe('A    LONG\nxxx  1\ny    22\n');
   });
 });
+
+describe('formatTable escapes what it prints', () => {
+  it.each([
+    ['a bidi override in a memo', 'fix\u202eslrev', 'fix\\u202eslrev'],
+    ['a terminal escape in a name', '\u001b[2Jx', '\\u001b[2Jx'],
+    ['an isolate', 'a\u2066b', 'a\\u2066b'],
+  ])('%s', (_what, cell, shown) => {
+    expect(formatTable(['NAME', 'MEMO'], [['s', cell]])).toBe(`NAME  MEMO\ns     ${shown}\n`);
+  });
+});

@@ -1,7 +1,9 @@
+import { escapeText } from '../common/echo.js';
 import { formatDuration } from './duration.js';
 
-/** Aligned columns for people: a header row, then one row per item, two spaces apart. */
-export function formatTable(headers: string[], rows: string[][]): string {
+/** Aligned columns for people: a header row, then one row per item, two spaces apart; control and bidi characters escaped. */
+export function formatTable(headers: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(escapeText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage, isNsmlError } from '../common/errors.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { Command } from './command.js';
@@ -45,6 +45,9 @@ ${lines.join('\n')}
 Run \`nsml COMMAND --help\` for a command's options.
 Environment: NSML_COORDINATOR=HOST:PORT (else $NSML_HOME/config.json, else 127.0.0.1:7450),
 NSML_USER (default: your login), NSML_HOME (default ~/.nsml).
+TLS: nsml --ca FILE COMMAND (or NSML_CA=FILE) verifies the coordinator with this CA, --tls
+(NSML_TLS=1) with the default roots; NSML_TLS_CERT and NSML_TLS_KEY name a client
+certificate (mutual TLS).
 `;
 }
 
@@ -104,6 +107,7 @@ export async function runCliWith(argv: string[], io: CliIo): Promise<number> {
       io.out(mainUsage());
       return 0;
     }
+    if (name === '--ca' || name === '--tls') return await runCliWith(...globalTls(argv, io));
     if (name === '--version' || name === '-V') {
       io.out(`nsml ${version()}\n`);
       return 0;
@@ -127,6 +131,14 @@ export function reportError(io: CliIo, err: unknown): number {
   io.err(`nsml: ${error.code}: ${error.message}\n`);
   if (io.env.NSML_DEBUG && err instanceof Error && err.stack) io.err(err.stack + '\n');
   return error.code === ErrorCodes.USAGE ? 2 : 1;
+}
+
+/** `--ca FILE` and `--tls` before the command: the same as NSML_CA=FILE and NSML_TLS=1. */
+function globalTls(argv: string[], io: CliIo): [string[], CliIo] {
+  if (argv[0] === '--tls') return [argv.slice(1), { ...io, env: { ...io.env, NSML_TLS: '1' } }];
+  const file = argv[1];
+  if (file === undefined || file.startsWith('-')) throw usageError('--ca needs a FILE: the PEM certificate of the CA that signed the coordinator\'s');
+  return [argv.slice(2), { ...io, env: { ...io.env, NSML_CA: resolve(io.cwd, file) } }];
 }
 
 function version(): string {

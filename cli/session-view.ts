@@ -1,3 +1,4 @@
+import { escapeText } from '../common/echo.js';
 import type { Session__Output } from '../common/proto/types.js';
 import { formatDuration } from './duration.js';
 import { formatAgo, formatTable, truncate } from './format.js';
@@ -55,5 +56,5 @@ export function describeOutcome(s: Session__Output, now: number): string {
   if (duration !== undefined) parts.push(`after ${formatDuration(duration)}`);
   let line = parts.join(' ');
   if (s.reason) line += `: ${s.reason}`;
-  return line;
+  return escapeText(line);
 }

@@ -1,3 +1,4 @@
+import { echo } from './echo.js';
 import { ErrorCodes, NsmlError } from './errors.js';
 import { validateDatasetName } from './names.js';
 
@@ -25,8 +26,8 @@ export function parseDatasetRef(text: string): DatasetRefParts {
   if (!/^[1-9][0-9]{0,9}$/.test(v) || Number(v) > MAX_DATASET_VERSION) {
     throw new NsmlError(
       ErrorCodes.INVALID_NAME,
-      `invalid dataset version ${JSON.stringify(text)}: write NAME@V with V a version number from 1, e.g. ${name}@2, or NAME alone for the latest`,
-      { details: { kind: 'dataset version', value: text } },
+      `invalid dataset version ${echo(text)}: write NAME@V with V a version number from 1, e.g. ${name}@2, or NAME alone for the latest`,
+      { details: { kind: 'dataset version', value: text.slice(0, 256) } },
     );
   }
   return { name, version: Number(v) };
@@ -41,7 +42,7 @@ export function formatDatasetRef(ref: DatasetRefParts): string {
 export function parseDatasetList(text: string): DatasetRefParts[] {
   const parts = text.split(',').map((p) => p.trim());
   if (parts.some((p) => p === '')) {
-    throw new NsmlError(ErrorCodes.INVALID_NAME, `invalid dataset list ${JSON.stringify(text)}: write NAME[@V] names separated by commas, e.g. mnist,cifar@2`);
+    throw new NsmlError(ErrorCodes.INVALID_NAME, `invalid dataset list ${echo(text)}: write NAME[@V] names separated by commas, e.g. mnist,cifar@2`);
   }
   return checkDatasetRefs(parts.map(parseDatasetRef));
 }

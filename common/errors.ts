@@ -61,6 +61,16 @@ export const ErrorCodes = {
   GC_UNSAFE: 'NSML_E_GC_UNSAFE',
   /** A Submit request id that this user already used for a different request. */
   REQUEST_ID_REUSED: 'NSML_E_REQUEST_ID_REUSED',
+  /** A request that is not a valid protobuf message of the method's type. */
+  MALFORMED_REQUEST: 'NSML_E_MALFORMED_REQUEST',
+  /** The coordinator speaks TLS and the client dialed in plaintext (pass --ca or --tls). */
+  TLS_REQUIRED: 'NSML_E_TLS_REQUIRED',
+  /** The client dialed TLS and the coordinator answers in plaintext. */
+  TLS_UNAVAILABLE: 'NSML_E_TLS_UNAVAILABLE',
+  /** The coordinator's certificate does not verify against the client's CA, or does not name the host dialed. */
+  TLS_VERIFY: 'NSML_E_TLS_VERIFY',
+  /** The coordinator wants a client certificate signed by its --client-ca and got none or another. */
+  TLS_CLIENT_CERT: 'NSML_E_TLS_CLIENT_CERT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

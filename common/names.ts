@@ -1,3 +1,4 @@
+import { echo } from './echo.js';
 import { ErrorCodes, NsmlError } from './errors.js';
 
 /** The dataset part of a session name when the session has no dataset. */
@@ -9,8 +10,8 @@ const DATASET = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 function invalid(kind: string, value: string, rule: string): NsmlError {
   return new NsmlError(
     ErrorCodes.INVALID_NAME,
-    `invalid ${kind} ${JSON.stringify(value)}: ${rule}`,
-    { details: { kind, value } },
+    `invalid ${kind} ${echo(value)}: ${rule}`,
+    { details: { kind, value: value.slice(0, 256) } },
   );
 }
 

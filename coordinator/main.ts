@@ -3,7 +3,9 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDataDir } from '../common/data-dir.js';
 import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
+import { serverCredentials } from '../common/grpc/credentials.js';
 import { SERVER_CHANNEL_OPTIONS } from '../common/grpc/options.js';
+import { SafeServer } from '../common/grpc/safe-service.js';
 import { loadProto } from '../common/proto/load.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { HeartbeatMonitor } from './agents/heartbeat-monitor.js';
@@ -65,7 +67,7 @@ function formatAddress(host: string, port: number): string {
 
 function bind(server: grpc.Server, o: CompiledCoordinatorOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(formatAddress(o.host, o.port), grpc.ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(formatAddress(o.host, o.port), serverCredentials(o.tls), (err, port) => {
       if (err) {
         reject(new NsmlError(ErrorCodes.CONFIG, `cannot listen on ${formatAddress(o.host, o.port)}: ${err.message}; is another coordinator running? pick another port`, { cause: err }));
       } else resolve(port);
@@ -121,7 +123,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     tickMs: Math.max(50, Math.min(o.heartbeatIntervalMs, o.heartbeatTimeoutMs / 4)), startedAtMs,
   });
   const commands = new CommandQueue({ store, agents, hub, clock: o.clock, logger: o.logger });
-  const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+  const server = new SafeServer(SERVER_CHANNEL_OPTIONS);
   const guard = new UploadGuard(o.clock, o.uploadLeaseMs);
   let gc: BlobCollector;
   let port: number;

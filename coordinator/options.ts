@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_PORT, currentUser } from '../common/config.js';
 import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
+import { compileServerTls, type ServerTls, type ServerTlsOptions } from '../common/grpc/credentials.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { validateUser } from '../common/names.js';
 import { policies } from './scheduler/index.js';
@@ -43,6 +44,8 @@ export interface CoordinatorOptions {
   uploadLeaseMs?: number;
   /** Users who may run admin commands (`nsml admin gc`); default: the user running the coordinator (NSML_USER, else the login). */
   admins?: string[];
+  /** Listen with TLS (mutual with `clientCa`); default plaintext. The files are read and checked at start. */
+  tls?: ServerTlsOptions;
   logger?: Logger;
   clock?: Clock;
 }
@@ -64,6 +67,8 @@ export interface CompiledCoordinatorOptions {
   gcGraceMs: number;
   uploadLeaseMs: number;
   admins: readonly string[];
+  /** undefined: plaintext. */
+  tls: ServerTls | undefined;
   logger: Logger;
   clock: Clock;
 }
@@ -119,6 +124,7 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
     gcGraceMs: nonNegative('gcGraceMs', options.gcGraceMs, HOUR_MS),
     uploadLeaseMs: positive('uploadLeaseMs', options.uploadLeaseMs, 6 * HOUR_MS),
     admins: compileAdmins(options.admins),
+    tls: compileServerTls(options.tls),
     logger: options.logger ?? createLogger({ component: 'coordinator' }),
     clock: options.clock ?? systemClock,
   };

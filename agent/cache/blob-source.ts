@@ -1,7 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import { writeFile } from 'node:fs/promises';
 import { downloadBlob } from '../../common/blobs/download.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { type ClientTls, dial } from '../../common/grpc/credentials.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { BlobServiceClient } from '../../common/proto/types.js';
@@ -31,10 +31,10 @@ export interface BlobSource {
 export const BLOB_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
 /** Blobs from the coordinator's BlobService (verified and written atomically by downloadBlob). */
-export function createGrpcBlobSource(address: string): BlobSource {
+export function createGrpcBlobSource(address: string, tls?: ClientTls): BlobSource {
   const proto = loadProto();
-  const options = { ...CLIENT_CHANNEL_OPTIONS, 'grpc-node.flow_control_window': BLOB_FLOW_CONTROL_WINDOW };
-  const client = new proto.nsml.v1.BlobService(address, grpc.credentials.createInsecure(), options) as BlobServiceClient;
+  const { credentials, options } = dial(tls, address, { ...CLIENT_CHANNEL_OPTIONS, 'grpc-node.flow_control_window': BLOB_FLOW_CONTROL_WINDOW });
+  const client = new proto.nsml.v1.BlobService(address, credentials, options) as BlobServiceClient;
   return {
     verifies: true,
     fetch: async (hash, destPath, fetchOptions = {}) => {

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { type ClientTls, dial } from '../../common/grpc/credentials.js';
 import { CLIENT_CHANNEL_OPTIONS, USER_KEY, deadline } from '../../common/grpc/options.js';
 import { fromServiceError } from '../../common/grpc/status.js';
 import { loadProto } from '../../common/proto/load.js';
@@ -14,10 +15,10 @@ export interface CheckpointClients {
 }
 
 /** Clients of the coordinator at `address` over one channel. */
-export function createCheckpointClients(address: string): CheckpointClients {
+export function createCheckpointClients(address: string, tls?: ClientTls): CheckpointClients {
   const proto = loadProto();
-  const credentials = grpc.credentials.createInsecure();
-  const channel = new grpc.Channel(address, credentials, CLIENT_CHANNEL_OPTIONS);
+  const { credentials, options } = dial(tls, address, CLIENT_CHANNEL_OPTIONS);
+  const channel = new grpc.Channel(address, credentials, options);
   const shared = { channelOverride: channel };
   const checkpoints = new proto.nsml.v1.CheckpointService(address, credentials, shared);
   const blobs = new proto.nsml.v1.BlobService(address, credentials, shared);

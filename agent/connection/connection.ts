@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
-import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { ErrorCodes, NsmlError, errorMessage, isNsmlError } from '../../common/errors.js';
+import { type ClientTls, dial } from '../../common/grpc/credentials.js';
 import { AGENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
 import { fromServiceError } from '../../common/grpc/status.js';
+import { explainUnavailable } from '../../common/grpc/tls-probe.js';
 import type { Logger } from '../../common/log.js';
 import { loadProto } from '../../common/proto/load.js';
 import type {
@@ -43,6 +45,8 @@ export interface ConnectionHandler {
 
 export interface ConnectionOptions {
   coordinator: string;
+  /** Transport security; default plaintext. */
+  tls?: ClientTls;
   registerTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
@@ -128,21 +132,30 @@ export class Connection {
   private async run(): Promise<void> {
     while (!this.closing) {
       this.state = 'connecting';
+      let code: string | undefined;
       try {
         await this.attempt();
         this.lastError = 'the coordinator ended the stream';
-      } catch (err) {
+      } catch (failure) {
+        const err = await this.explain(failure);
         this.lastError = errorMessage(err);
+        code = isNsmlError(err) ? err.code : undefined;
         if (!this.closing && this.handler.refused?.(err)) break;
       }
       if (this.closing) break;
       this.failures += 1;
       const delay = this.backoff.next();
-      this.options.logger.warn('coordinator stream ended; reconnecting', { coordinator: this.options.coordinator, error: this.lastError, inMs: delay });
+      this.options.logger.warn('coordinator stream ended; reconnecting', { coordinator: this.options.coordinator, code, error: this.lastError, inMs: delay });
       this.state = 'backoff';
       await sleep(delay, this.wake.signal);
     }
     this.state = 'closed';
+  }
+
+  /** A stream that could not connect: the TLS mismatch behind it when there is one (NSML_E_TLS_*). */
+  private async explain(err: unknown): Promise<unknown> {
+    if (this.closing || !isNsmlError(err, ErrorCodes.COORDINATOR_UNAVAILABLE)) return err;
+    return (await explainUnavailable(this.options.coordinator, this.options.tls ?? { mode: 'plaintext' })) ?? err;
   }
 
   private channelOptions(): grpc.ChannelOptions {
@@ -157,7 +170,8 @@ export class Connection {
   /** One stream, from register to its end. Resolves when it ended cleanly, rejects otherwise. */
   private async attempt(): Promise<void> {
     const proto = loadProto();
-    const client = new proto.nsml.v1.AgentService(this.options.coordinator, grpc.credentials.createInsecure(), this.channelOptions()) as AgentServiceClient;
+    const { credentials, options } = dial(this.options.tls, this.options.coordinator, this.channelOptions());
+    const client = new proto.nsml.v1.AgentService(this.options.coordinator, credentials, options) as AgentServiceClient;
     const call = client.Connect();
     this.call = call;
     const link = { open: false, send: (m: AgentMessage) => (link.open ? call.write(m) : false) };

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { coordinatorAddress, nsmlHome } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { type ClientTlsOptions, clientTlsFromEnv } from '../../common/grpc/credentials.js';
 import { type Command, printUsage } from '../command.js';
 import { parseDuration } from '../duration.js';
 import { parseSize } from '../size.js';
@@ -13,6 +14,7 @@ import { runAgentGpus } from './external.js';
 
 const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NODE] [--gpus 0,1]
                   [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR] [--min-free SIZE]
+                  [--ca FILE | --tls] [--tls-cert FILE --tls-key FILE]
        nsml agent install-service [--output DIR] [--user USER] [the options above]
        nsml agent gpus [--json]
 
@@ -31,6 +33,11 @@ Options:
                             (nsml ps, nsml node ls); e.g. 30m (the default), 2h
   --min-free SIZE           below this much free space in DIR the node reports itself full
                             (NSML_E_DISK_FULL) and is given nothing new; default 100MiB
+  --ca FILE                 dial the coordinator with TLS, verified with this CA (default
+                            $NSML_CA; none: plaintext)
+  --tls                     dial with TLS verified against the default roots ($NSML_TLS=1)
+  --tls-cert FILE           the client certificate for a coordinator with --client-ca
+  --tls-key FILE            its private key (default $NSML_TLS_CERT, $NSML_TLS_KEY)
 
 install-service writes nsml-agent.service (and nsml-agent.env with the join token, mode 600):
   --output DIR              where to write them (default /etc/systemd/system)
@@ -49,6 +56,10 @@ const RUN_FLAGS = {
   'join-token': { type: 'string' },
   'idle-window': { type: 'string' },
   'min-free': { type: 'string' },
+  ca: { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -82,6 +93,7 @@ export const agentCommand: Command = {
       joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
       idleWindowMs: values['idle-window'] === undefined ? undefined : parseDuration(values['idle-window'], '--idle-window'),
       minFreeBytes: values['min-free'] === undefined ? undefined : parseSize(values['min-free'], '--min-free'),
+      tls: agentTls(values, io),
     });
     io.err(`nsml agent running; Ctrl-C to stop (sessions keep running)\n`);
     const refused = await Promise.race([untilAborted(io.signal).then(() => undefined), agent.refusal]);
@@ -91,6 +103,16 @@ export const agentCommand: Command = {
     return 0;
   },
 };
+
+/** The TLS flags, each falling back to its environment variable; paths made absolute. */
+function agentTls(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): ClientTlsOptions {
+  const env = clientTlsFromEnv(io.env);
+  const path = (flag: string | undefined, fallback: string | undefined) => {
+    const p = flag ?? fallback;
+    return p ? resolve(io.cwd, p) : undefined;
+  };
+  return { ca: path(values.ca, env.ca), tls: values.tls ?? env.tls, cert: path(values['tls-cert'], env.cert), key: path(values['tls-key'], env.key) };
+}
 
 async function installService(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv, SERVICE_FLAGS, 'agent');
@@ -127,5 +149,9 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   if (values.advertise !== undefined) args.push('--advertise', values.advertise);
   if (values['idle-window'] !== undefined) args.push('--idle-window', `${parseDuration(values['idle-window'], '--idle-window')}ms`);
   if (values['min-free'] !== undefined) args.push('--min-free', String(parseSize(values['min-free'], '--min-free')));
+  const tls = agentTls(values, io);
+  if (tls.ca) args.push('--ca', tls.ca);
+  else if (tls.tls) args.push('--tls');
+  if (tls.cert && tls.key) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
   return args;
 }

@@ -2,7 +2,8 @@ import { resolve, join } from 'node:path';
 import { DEFAULT_PORT, nsmlHome } from '../../common/config.js';
 import { type Command, printUsage } from '../command.js';
 import { parseDuration } from '../duration.js';
-import { type FlagValues, intFlag, parseFlags } from '../flags.js';
+import type { ServerTlsOptions } from '../../common/grpc/credentials.js';
+import { type FlagValues, intFlag, parseFlags, usageError } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { nsmlBin } from '../local/processes.js';
 import { untilAborted } from '../local/signals.js';
@@ -11,6 +12,7 @@ import { writeUnit } from '../systemd-unit.js';
 const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
                         [--join-token TOKEN] [--policy NAME] [--gc-interval DURATION]
                         [--gc-grace DURATION] [--upload-lease DURATION] [--admins U1,U2]
+                        [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
        nsml coordinator install-service [--output DIR] [--user USER] [the options above]
 
 Runs a coordinator in the foreground until SIGTERM or Ctrl-C, then closes it gracefully.
@@ -31,6 +33,11 @@ Options:
                               over it is registered sooner (default 6h)
   --admins U1,U2              users who may run \`nsml admin\` commands (default: the user running
                               the coordinator, NSML_USER or the login)
+  --tls-cert FILE             serve TLS with this PEM certificate (chain); its subjectAltName
+                              must cover the address clients dial (default: plaintext)
+  --tls-key FILE              the certificate's PEM private key
+  --client-ca FILE            mutual TLS: every client (agents, the CLI) must present a
+                              certificate signed by this CA
 
 install-service writes nsml-coordinator.service (and nsml-coordinator.env holding the join
 token, mode 600) for systemd:
@@ -50,6 +57,9 @@ const RUN_FLAGS = {
   'gc-grace': { type: 'string' },
   'upload-lease': { type: 'string' },
   admins: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'client-ca': { type: 'string' },
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -73,14 +83,24 @@ export const coordinatorCommand: Command = {
       gcGraceMs: optionalDuration(values['gc-grace'], '--gc-grace'),
       uploadLeaseMs: optionalDuration(values['upload-lease'], '--upload-lease'),
       admins: values.admins === undefined ? undefined : values.admins.split(',').map((u) => u.trim()).filter((u) => u.length > 0),
+      tls: tlsFlags(values),
     });
-    io.err(`nsml coordinator listening on ${coordinator.address}; Ctrl-C to stop\n`);
+    const tls = values['client-ca'] ? ' with TLS (client certificates required)' : values['tls-cert'] ? ' with TLS' : '';
+    io.err(`nsml coordinator listening on ${coordinator.address}${tls}; Ctrl-C to stop\n`);
     await untilAborted(io.signal);
     io.err('nsml coordinator closing\n');
     await coordinator.close();
     return 0;
   },
 };
+
+/** `--tls-cert`, `--tls-key`, `--client-ca` as TLS options (checked at start); undefined when none is given. */
+function tlsFlags(values: FlagValues<typeof RUN_FLAGS>): ServerTlsOptions | undefined {
+  const [cert, key, clientCa] = [values['tls-cert'], values['tls-key'], values['client-ca']];
+  if (cert === undefined && key === undefined && clientCa === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw usageError('--tls-cert and --tls-key go together (and --client-ca needs both)', 'coordinator');
+  return { cert: resolve(cert), key: resolve(key), ...(clientCa === undefined ? {} : { clientCa: resolve(clientCa) }) };
+}
 
 /** A duration flag, where a bare \`0\` means zero (\`--gc-interval 0\`: off). */
 function optionalDuration(text: string | undefined, flag: string): number | undefined {
@@ -119,5 +139,7 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
     args.push('--heartbeat-timeout', values['heartbeat-timeout']);
   }
   if (values.policy !== undefined) args.push('--policy', values.policy);
+  const tls = tlsFlags(values);
+  if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa ? ['--client-ca', tls.clientCa] : []));
   return args;
 }

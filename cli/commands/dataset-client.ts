@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, deadline } from '../../common/grpc/options.js';
+import { DEADLINES_MS, deadline } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type {
   CommitDatasetRequest, CommitDatasetResponse__Output, Dataset__Output, DatasetServiceClient, DatasetVersion__Output,
@@ -17,7 +17,7 @@ export class DatasetClient {
   private readonly stub: DatasetServiceClient;
 
   constructor(private readonly client: CoordinatorClient) {
-    this.stub = new (loadProto().nsml.v1.DatasetService)(client.address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    this.stub = client.stub(loadProto().nsml.v1.DatasetService);
   }
 
   commit(req: CommitDatasetRequest, signal?: AbortSignal): Promise<CommitDatasetResponse__Output> {

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { validateCheckpointName } from '../../common/names.js';
-import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, deadline } from '../../common/grpc/options.js';
+import { DEADLINES_MS, deadline } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { Checkpoint__Output, CheckpointServiceClient, ListCheckpointsResponse__Output } from '../../common/proto/types.js';
 import type { CoordinatorClient } from '../client.js';
@@ -35,7 +35,7 @@ class CheckpointClient {
   private readonly stub: CheckpointServiceClient;
 
   constructor(private readonly client: CoordinatorClient) {
-    this.stub = new (loadProto().nsml.v1.CheckpointService)(client.address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    this.stub = client.stub(loadProto().nsml.v1.CheckpointService);
   }
 
   list(session: string, signal: AbortSignal): Promise<Checkpoint__Output[]> {

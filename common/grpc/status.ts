@@ -35,6 +35,11 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.SESSION_ACTIVE]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.GC_UNSAFE]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.REQUEST_ID_REUSED]: grpc.status.ALREADY_EXISTS,
+  [ErrorCodes.MALFORMED_REQUEST]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCodes.TLS_REQUIRED]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.TLS_UNAVAILABLE]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.TLS_VERIFY]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.TLS_CLIENT_CERT]: grpc.status.UNAVAILABLE,
 };
 
 /** SQLITE_FULL, ENOSPC or EDQUOT anywhere in the cause chain: a full disk, not a bug. */

@@ -1,5 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
+import { echo } from '../../common/echo.js';
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { toServiceError } from '../../common/grpc/status.js';
 import type { HealthHandlers } from '../../common/proto/types.js';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
@@ -23,7 +25,7 @@ export function healthService(state: HealthState): HealthHandlers {
   return {
     Check: (call, callback) => {
       if (!HEALTH_SERVICES.includes(call.request.service)) {
-        callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
+        callback(toServiceError(new NsmlError(ErrorCodes.NOT_FOUND, `unknown service ${echo(call.request.service)}; ask about "" (the whole server) or one of ${HEALTH_SERVICES.slice(1).join(', ')}`)));
         return;
       }
       callback(null, { status: state.status });

@@ -1,3 +1,4 @@
+import { echo } from '../../common/echo.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { isBlobHash } from '../../common/hashing.js';
 import { decodeManifest } from '../../common/manifest.js';
@@ -38,7 +39,7 @@ function checkText(req: SubmitRequest__Output): void {
   const env = Object.entries(req.env);
   if (env.length > LIMITS.envEntries) throw invalid(`at most ${LIMITS.envEntries} environment entries; got ${env.length}`);
   for (const [k, v] of env) {
-    if (!ENV_NAME.test(k)) throw invalid(`environment name ${JSON.stringify(k)} must be letters, digits and "_", not starting with a digit`);
+    if (!ENV_NAME.test(k)) throw invalid(`environment name ${echo(k)} must be letters, digits and "_", not starting with a digit`);
     if (Buffer.byteLength(v) > LIMITS.envBytes || v.includes('\0')) throw invalid(`environment value of ${k} must be under ${LIMITS.envBytes} bytes without NUL characters`);
   }
   if (Buffer.byteLength(req.memo) > LIMITS.memoBytes) throw invalid(`memo must be at most ${LIMITS.memoBytes} bytes`);
@@ -46,7 +47,7 @@ function checkText(req: SubmitRequest__Output): void {
 
 async function checkWorkspace(req: SubmitRequest__Output, blobs: BlobStore): Promise<void> {
   if (!isBlobHash(req.workspace)) {
-    throw invalid(`workspace must be the sha256 of the workspace manifest blob (64 hex digits); got ${JSON.stringify(req.workspace.slice(0, 80))}`);
+    throw invalid(`workspace must be the sha256 of the workspace manifest blob (64 hex digits); got ${echo(req.workspace)}`);
   }
   if (!blobs.has(req.workspace)) {
     throw new NsmlError(ErrorCodes.BLOB_NOT_FOUND, `workspace manifest ${req.workspace} is not in the blob store; upload the workspace (BlobService.Has/Put) before submitting`);
@@ -55,7 +56,7 @@ async function checkWorkspace(req: SubmitRequest__Output, blobs: BlobStore): Pro
   if (manifest.entries.some((e) => e.path === req.entry)) return;
   const py = manifest.entries.map((e) => e.path).filter((p) => p.endsWith('.py')).sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
   const hint = py.length > 0 ? `Python files there: ${py.slice(0, 5).join(', ')}${py.length > 5 ? `, ... (${py.length} in all)` : ''}` : 'the workspace has no .py file';
-  throw new NsmlError(ErrorCodes.ENTRY_NOT_FOUND, `entry ${req.entry} is not a file of the workspace; ${hint}`, { details: { candidates: py.slice(0, 5) } });
+  throw new NsmlError(ErrorCodes.ENTRY_NOT_FOUND, `entry ${echo(req.entry)} is not a file of the workspace; ${hint}`, { details: { candidates: py.slice(0, 5) } });
 }
 
 /** The reason a newly queued session waits, or NSML_E_UNSATISFIABLE when it can never fit. */

@@ -25,6 +25,8 @@ export interface ClusterOptions {
   coordinatorArgs?: string[];
   /** Called with the cluster's folder before anything starts (e.g. to mount a small tmpfs in it). */
   prepare?: (dir: string) => void;
+  /** More environment for every process the cluster starts and every `nsml` it runs, e.g. { NSML_CA: FILE }. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -41,6 +43,7 @@ export class TestCluster {
   private agentArgs: string[] = [];
   private coordinatorArgs: string[] = [];
   private agentEnv: Record<string, string> = {};
+  private extraEnv: Record<string, string> = {};
   private readonly agentStderrs = new Map<string, Buffer[]>();
 
   private constructor(dir: string) {
@@ -57,6 +60,7 @@ export class TestCluster {
       if (options.gpusPerAgent) cluster.useFakeGpus(options.gpusPerAgent);
       cluster.agentArgs = options.agentArgs ?? [];
       cluster.coordinatorArgs = options.coordinatorArgs ?? [];
+      cluster.extraEnv = options.env ?? {};
       options.prepare?.(cluster.dir);
       await cluster.startCoordinator(options.heartbeatTimeout ?? '3s');
       for (let i = 0; i < (options.agents ?? 2); i += 1) await cluster.startAgent(`node${i + 1}`);
@@ -69,7 +73,7 @@ export class TestCluster {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: 'e2e', NSML_LOG_LEVEL: 'warn', ...extra };
+    return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: 'e2e', NSML_LOG_LEVEL: 'warn', ...this.extraEnv, ...extra };
   }
 
   /** Runs `nsml ARGS` and returns its exit code and output; never throws on a non-zero exit. */
