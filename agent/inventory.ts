@@ -6,6 +6,7 @@ import { errorMessage } from '../common/errors.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { GpuInfo, NodeInventory } from '../common/proto/types.js';
 import type { GpuProbe, GpuState } from './gpu/types.js';
+import type { Isolation } from './run-as/run-as-user.js';
 
 const MIB = 1024 * 1024;
 
@@ -15,6 +16,8 @@ export interface InventoryOptions {
   labels: Record<string, string>;
   /** Only these GPU indices are offered; undefined: all the probe sees. */
   gpus: number[] | undefined;
+  /** Whether sessions here run apart, as unprivileged users (agent/run-as). */
+  isolation?: Isolation;
 }
 
 /** The GPUs of a probe reading that this agent offers. */
@@ -101,5 +104,6 @@ export async function collectInventory(options: InventoryOptions, probe: GpuProb
     address: options.address,
     gpuProbeError: gpu.error ?? '',
     labels: options.labels,
+    isolation: options.isolation ?? '',
   };
 }

@@ -24,6 +24,7 @@ import { attributeGpuProcesses } from './gpu-owners.js';
 import type { RankPhase } from './runner/rank-runner.js';
 import { rankSpecFromStart } from './runner/rank-spec.js';
 import { Runner } from './runner/runner.js';
+import { setUpIsolation, type NodeIsolation } from './run-as/index.js';
 import { SessionBridges } from './session-bridge/session-bridges.js';
 import { TelemetryShipper } from './uplink/telemetry-shipper.js';
 import { SessionStops } from './session-stops.js';
@@ -68,10 +69,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ensureDataDir(o.dataDir, 'nsml agent --data (default $NSML_HOME/agent)');
   const lock = DataLock.acquire(o.dataDir);
   try {
+    const isolation = await setUpIsolation(o); // agent/run-as: whose uid runs the sessions; refuses a node they cannot use
     const nodeId = loadNodeId(o.dataDir, o.nodeId);
     const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
     const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator, o.tls);
-    return new NodeAgent(o, nodeId, probe, blobs, lock);
+    return new NodeAgent(o, nodeId, probe, blobs, lock, isolation);
   } catch (err) {
     lock.release();
     throw err;
@@ -101,6 +103,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     private readonly probe: GpuProbe,
     private readonly blobs: BlobSource,
     private readonly lock: DataLock,
+    private readonly isolation: NodeIsolation,
   ) {
     const logger = o.logger.child({ nodeId });
     this.sampler = new GpuSampler(probe, o.gpus);
@@ -129,6 +132,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       logger,
       clock: o.clock,
       rankServices: this.bridges,
+      sessionUsers: isolation.users,
     });
     this.disk = new DiskWatch({ dir: o.dataDir, minFreeBytes: o.minFreeBytes, logger });
     this.credential = new NodeCredential(o.dataDir, logger);
@@ -208,7 +212,9 @@ class NodeAgent implements Agent, ConnectionHandler {
   }
 
   async register(): Promise<Register> {
-    const inventory = await collectInventory({ dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus }, this.probe);
+    const inventory = await collectInventory({
+      dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus, isolation: this.isolation.isolation,
+    }, this.probe);
     this.sampler.remember(inventory.gpus ?? []);
     return { nodeId: this.nodeId, joinToken: this.o.joinToken, nodeSecret: this.credential.secret, inventory, running: this.outbox.registerListing() };
   }

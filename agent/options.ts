@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { repoRoot } from '../common/proto/load.js';
 import type { GpuProbe } from './gpu/types.js';
 import type { BlobSource } from './cache/blob-source.js';
+import type { RunAsOption } from './run-as/index.js';
 import type { CheckpointsFactory } from './session-bridge/rank-handler.js';
 
 /** What `startAgent` accepts. Every duration is in milliseconds. */
@@ -62,6 +63,11 @@ export interface AgentOptions {
   joinToken?: string;
   /** Transport security to the coordinator (`--ca`, `--tls`, `--tls-cert`, `--tls-key`); default plaintext. Files are read at start. */
   tls?: ClientTlsOptions;
+  /**
+   * Whose uid runs each session (agent/run-as/session-users.ts); default `{ mode: 'none' }`, the
+   * agent's own user (`nsml agent` defaults to `accounts` when root). Any other mode needs root.
+   */
+  runAs?: RunAsOption;
   /** Labels sent with the inventory. */
   labels?: Record<string, string>;
   /** A session whose GPUs here all stay at 0 % utilization this long is reported idle; default 30 minutes. */
@@ -99,6 +105,7 @@ export interface CompiledAgentOptions {
   finishedRetentionMs: number;
   finishedConfirmMs: number;
   joinToken: string;
+  runAs: RunAsOption;
   tls: ClientTls;
   labels: Record<string, string>;
   datasetCacheBytes: number;
@@ -173,6 +180,7 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     finishedRetentionMs: duration('finishedRetentionMs', options.finishedRetentionMs, 600_000),
     finishedConfirmMs: duration('finishedConfirmMs', options.finishedConfirmMs, AGENT_KEEPALIVE.timeMs + AGENT_KEEPALIVE.timeoutMs + 5_000),
     joinToken: options.joinToken ?? '',
+    runAs: options.runAs ?? { mode: 'none' },
     tls: compileClientTls(options.tls),
     labels: { ...(options.labels ?? {}) },
     datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuInfo__Output, GpuProcess__Output, Node__Output } from '../common/proto/types.js';
-import { formatNodeGpus, formatNodeTable, gpuCounts, gpuHealth, nodeSessions } from './node-view.js';
+import { formatNodeGpus, formatNodeTable, gpuCounts, gpuHealth, nodeSessions, nodeUsers } from './node-view.js';
 
 const proc = (pid: number, name: string, session = ''): GpuProcess__Output => ({ pid, name, usedMemoryMib: 100, session });
 const gpu = (index: number, over: Partial<GpuInfo__Output> = {}): GpuInfo__Output => ({
@@ -8,7 +8,7 @@ const gpu = (index: number, over: Partial<GpuInfo__Output> = {}): GpuInfo__Outpu
 });
 const node = (gpus: GpuInfo__Output[], over: Partial<Node__Output> = {}): Node__Output => ({
   id: 'n1', state: 'ready', lastHeartbeatMs: 0, sessions: [], allocatedGpus: [], reason: '', idleSessions: [],
-  inventory: { hostname: 'n1', os: '', cpus: 8, memoryMib: 1024, diskFreeMib: 0, gpus, agentVersion: '', address: '', gpuProbeError: '', labels: {} },
+  inventory: { hostname: 'n1', os: '', cpus: 8, memoryMib: 1024, diskFreeMib: 0, gpus, agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '' },
   ...over,
 });
 
@@ -50,5 +50,25 @@ describe('node GPU columns', () => {
     expect(lines[2]).toMatch(/^0\s+GPU-0\s+H100\s+12\/81559 MiB\s+0%\s+-\s+-\s+-\s+ok\s+0$/);
     expect(lines[3]).toMatch(/^1\s+GPU-1\s+H100\s+-\/81559 MiB\s+-\s+-\s+-\s+-\s+quarantined\s+1$/);
     expect(lines.slice(5)).toEqual(['GPU 1 quarantined: thermal slowdown', 'GPU 1 pid 9 foreign 100 MiB stress', '']);
+  });
+
+  it.each([
+    ['users', 'apart'],
+    ['none', 'shared uid'],
+    ['', '-'],
+  ])('says whether a node keeps users apart (isolation %j: %s)', (isolation, shown) => {
+    const n = node([], { inventory: { ...node([]).inventory!, isolation } });
+    expect(nodeUsers(n)).toBe(shown);
+  });
+
+  it('adds a USERS column when some node cannot keep users apart, and says it in node show', () => {
+    const apart = node([], { id: 'a', inventory: { ...node([]).inventory!, isolation: 'users' } });
+    const shared = node([], { id: 's', inventory: { ...node([]).inventory!, isolation: 'none' } });
+    expect(formatNodeTable([apart], 0).split('\n')[0]).not.toContain('USERS');
+    const table = formatNodeTable([apart, shared], 0).split('\n');
+    expect(table[0]).toMatch(/SESSIONS\s+USERS$/);
+    expect(table[1]).toMatch(/^a\s.*\sapart$/);
+    expect(table[2]).toMatch(/^s\s.*\sshared uid$/);
+    expect(formatNodeGpus(shared, 0).split('\n')[0]).toMatch(/ {2}users: shared uid$/);
   });
 });

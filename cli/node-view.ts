@@ -43,9 +43,20 @@ export function nodeSessions(node: Node__Output): string {
   return node.sessions.map((s) => (idle.has(s) ? `${s} (idle)` : s)).join(' ');
 }
 
+/**
+ * Whether a node keeps its users apart (NodeInventory.isolation): `apart` (each session as an
+ * unprivileged uid of its user), `shared uid` (every session as the agent's own user: it can
+ * read the others' data), `-` (an agent too old to say).
+ */
+export function nodeUsers(node: Node__Output): string {
+  const isolation = node.inventory?.isolation ?? '';
+  return isolation === 'users' ? 'apart' : isolation === 'none' ? 'shared uid' : '-';
+}
+
 export function formatNodeTable(nodes: Node__Output[], now: number): string {
   const withReason = nodes.some((n) => n.reason);
-  const headers = ['ID', 'STATE', 'GPUS', 'GPU HEALTH', 'CPUS', 'MEMORY', 'HEARTBEAT', 'SESSIONS'];
+  const withUsers = nodes.some((n) => n.inventory?.isolation === 'none'); // shown when some node cannot keep users apart
+  const headers = ['ID', 'STATE', 'GPUS', 'GPU HEALTH', 'CPUS', 'MEMORY', 'HEARTBEAT', 'SESSIONS', ...(withUsers ? ['USERS'] : [])];
   const rows = nodes.map((n) => {
     const c = gpuCounts(n);
     const row = [
@@ -57,6 +68,7 @@ export function formatNodeTable(nodes: Node__Output[], now: number): string {
       formatMib(n.inventory?.memoryMib ?? 0),
       formatAgo(n.lastHeartbeatMs, now),
       truncate(nodeSessions(n), 60) || '-',
+      ...(withUsers ? [nodeUsers(n)] : []),
     ];
     if (withReason) row.push(n.reason || '-');
     return row;
@@ -68,7 +80,7 @@ export function formatNodeTable(nodes: Node__Output[], now: number): string {
 export function formatNodeGpus(node: Node__Output, now: number): string {
   const c = gpuCounts(node);
   const head = `${node.id}  ${node.state}${node.reason ? ` (${node.reason})` : ''}  ${c.free}/${c.total} GPUs free  ` +
-    `heartbeat ${formatAgo(node.lastHeartbeatMs, now)}  sessions: ${nodeSessions(node) || '-'}\n`;
+    `heartbeat ${formatAgo(node.lastHeartbeatMs, now)}  sessions: ${nodeSessions(node) || '-'}${node.inventory?.isolation ? `  users: ${nodeUsers(node)}` : ''}\n`;
   const inventory = node.inventory;
   if (inventory?.gpuProbeError) return `${head}probe error: ${inventory.gpuProbeError}\n`;
   const gpus = inventory?.gpus ?? [];

@@ -1,8 +1,9 @@
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/log.js';
+import { handOver, reclaimTree } from '../run-as/ownership.js';
 import { BridgeConnection, type BridgeCounters, type ConnectionContext } from './connection.js';
 import type { BridgeHandler } from './handler.js';
 import { MAX_LINE_BYTES, MAX_SOCKET_PATH_BYTES, type BridgeCommand } from './protocol.js';
@@ -25,13 +26,21 @@ export interface BridgeServerOptions {
   helloTimeoutMs?: number;
   /** Commands kept while no script is connected. Default 1,000. */
   maxQueuedCommands?: number;
-  /** File mode of the socket. Default 0o600 (chown it to the session's user when that differs). */
+  /** File mode of the socket. Default 0o600. */
   socketMode?: number;
+  /**
+   * The session's user when it is not the agent's (agent/run-as): the socket and its folder
+   * (which must be the socket's alone, in a folder only root can change) are given to it, the
+   * folder mode 0700, so that no other user can enter it. The folder is taken back first when it
+   * is there already (a re-adopted rank), so that root never binds in a folder the user can change.
+   */
+  owner?: { uid: number; gid: number };
 }
 
-export interface CompiledBridgeServerOptions extends Required<Omit<BridgeServerOptions, 'checkpointDir' | 'logger'>> {
+export interface CompiledBridgeServerOptions extends Required<Omit<BridgeServerOptions, 'checkpointDir' | 'logger' | 'owner'>> {
   checkpointDir: string | undefined;
   logger: Logger;
+  owner: { uid: number; gid: number } | undefined;
 }
 
 export function compileBridgeServerOptions(options: BridgeServerOptions): CompiledBridgeServerOptions {
@@ -54,6 +63,7 @@ export function compileBridgeServerOptions(options: BridgeServerOptions): Compil
     helloTimeoutMs: positive('helloTimeoutMs', options.helloTimeoutMs, 10_000),
     maxQueuedCommands: positive('maxQueuedCommands', options.maxQueuedCommands, 1000),
     socketMode: options.socketMode ?? 0o600,
+    owner: options.owner,
   };
 }
 
@@ -92,7 +102,9 @@ async function removeStaleSocket(path: string): Promise<void> {
 /** Listens on the session's Unix socket and serves every script process that connects. */
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   const opts = compileBridgeServerOptions(options);
-  await mkdir(dirname(opts.socketPath), { recursive: true });
+  const folder = dirname(opts.socketPath);
+  if (opts.owner) await reclaimTree(folder);
+  await mkdir(folder, { recursive: true });
   await removeStaleSocket(opts.socketPath);
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -103,6 +115,10 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     });
   });
   await chmod(opts.socketPath, opts.socketMode);
+  if (opts.owner) {
+    await lchown(opts.socketPath, opts.owner.uid, opts.owner.gid);
+    await handOver(folder, opts.owner);
+  }
   return new Bridge(server, opts);
 }
 

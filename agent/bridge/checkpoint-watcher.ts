@@ -103,6 +103,7 @@ export async function startCheckpointWatcher(options: CheckpointWatcherOptions, 
       return rel !== '' && rel.split(sep).some((part) => part.startsWith('.'));
     },
     persistent: true,
+    followSymlinks: false, // a link the script plants (e.g. to /) is never walked, nor read (checkpoint-files.ts)
   });
   watcher.on('all', (_event, path) => touch(path));
   watcher.on('error', (err) => logger.warn('checkpoint watcher error', { err: errorMessage(err) }));

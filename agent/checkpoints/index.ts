@@ -6,8 +6,9 @@ import type { CheckpointLoadRequest, CheckpointLoadResult, CheckpointSaveRequest
 import type { BlobCache } from '../cache/blob-cache.js';
 import { createCheckpointClients, type CheckpointClients } from './checkpoint-client.js';
 import { loadCheckpoint } from './load.js';
-import { compileCheckpointOpsOptions, type CheckpointOpsOptions } from './options.js';
+import { compileCheckpointOpsOptions, type CheckpointOpsOptions, type CompiledCheckpointOpsOptions } from './options.js';
 import { saveCheckpoint } from './save.js';
+import { loadStaging, moveToUser, pinOwnedFiles, type CheckpointOwner } from './user-files.js';
 
 export { createCheckpointClients, type CheckpointClients } from './checkpoint-client.js';
 export type { CheckpointOpsOptions } from './options.js';
@@ -34,11 +35,11 @@ export function createCheckpointOps(options: CheckpointOpsOptions): CheckpointOp
   const o = compileCheckpointOpsOptions(options, createCheckpointClients);
   const closing = new AbortController();
   return {
-    save: (request) => saveCheckpoint(o, request).catch((err: unknown) => {
+    save: (request) => saveAsOwner(o, request).catch((err: unknown) => {
       o.logger.warn('checkpoint not saved', { session: o.session, name: request.name, error: errorMessage(err) });
       throw asNsmlError(err, `save checkpoint ${request.name}`);
     }),
-    load: (request) => loadCheckpoint(o, request, closing.signal).catch((err: unknown) => {
+    load: (request) => loadAsOwner(o, request, closing.signal).catch((err: unknown) => {
       throw asNsmlError(err, `load checkpoint ${request.name}`);
     }),
     close: () => {
@@ -48,6 +49,24 @@ export function createCheckpointOps(options: CheckpointOpsOptions): CheckpointOp
   };
 }
 
+/** A save of a session that runs as another user reads only its user's files, pinned first (user-files.ts). */
+async function saveAsOwner(o: CompiledCheckpointOpsOptions, request: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
+  if (!o.owner) return saveCheckpoint(o, request);
+  const pinned = await pinOwnedFiles(request.files, o.owner);
+  try {
+    return await saveCheckpoint(o, { ...request, files: pinned.files });
+  } finally {
+    await pinned.release();
+  }
+}
+
+/** A load for a session that runs as another user is built where only root can write, then given to the user. */
+async function loadAsOwner(o: CompiledCheckpointOpsOptions, request: CheckpointLoadRequest, signal: AbortSignal): Promise<CheckpointLoadResult> {
+  if (!o.owner) return loadCheckpoint(o, request, signal);
+  const built = await loadCheckpoint({ ...o, workDir: loadStaging(o.owner) }, request, signal);
+  return { ...built, dir: await moveToUser(built.dir, o.workDir, o.owner) };
+}
+
 /** The rank a factory-made set of ops serves. */
 export interface CheckpointRank {
   session: string;
@@ -55,6 +74,8 @@ export interface CheckpointRank {
   user: string;
   /** The rank's NSML_CHECKPOINT_DIR; loads go into `loaded-checkpoints/` beside it (never inside: the watcher would register them). */
   checkpointDir: string;
+  /** The session's user when it is not the agent's (agent/run-as). */
+  owner?: CheckpointOwner;
 }
 
 /**
@@ -66,5 +87,6 @@ export function checkpointOpsFactory(shared: { clients: CheckpointClients; blobC
     clients: shared.clients, blobCache: shared.blobCache, session: rank.session, epoch: rank.epoch, user: rank.user,
     workDir: join(dirname(rank.checkpointDir), 'loaded-checkpoints'),
     ...(shared.logger ? { logger: shared.logger } : {}),
+    ...(rank.owner ? { owner: rank.owner } : {}),
   });
 }

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../../common/log.js';
 import { parseSessionName, validateUser } from '../../common/names.js';
 import type { BlobCache } from '../cache/blob-cache.js';
 import type { CheckpointClients } from './checkpoint-client.js';
+import type { CheckpointOwner } from './user-files.js';
 
 /** What `createCheckpointOps` needs: one set per session rank. */
 export interface CheckpointOpsOptions {
@@ -28,6 +29,8 @@ export interface CheckpointOpsOptions {
   quickDeadlineMs?: number;
   /** Files hashed at once; default 4. */
   parallel?: number;
+  /** The session's user when it is not the agent's (agent/run-as): saves and loads go through root-only staging (user-files.ts). */
+  owner?: CheckpointOwner;
 }
 
 export interface CompiledCheckpointOpsOptions {
@@ -42,6 +45,7 @@ export interface CompiledCheckpointOpsOptions {
   registerDeadlineMs: number;
   quickDeadlineMs: number;
   parallel: number;
+  owner: CheckpointOwner | undefined;
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -69,5 +73,6 @@ export function compileCheckpointOpsOptions(o: CheckpointOpsOptions, open: (addr
     registerDeadlineMs: positive(o.registerDeadlineMs, DEADLINES_MS.submit, 'registerDeadlineMs'),
     quickDeadlineMs: positive(o.quickDeadlineMs, DEADLINES_MS.quick, 'quickDeadlineMs'),
     parallel: Math.floor(positive(o.parallel, 4, 'parallel')),
+    owner: o.owner,
   };
 }

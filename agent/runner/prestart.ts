@@ -4,6 +4,7 @@ import { datasetEnv } from '../datasets/dataset-env.js';
 import { insideWorkspace } from './materialize.js';
 import type { Launch, RankContext } from './rank-context.js';
 import { sessionEnv } from './session-env.js';
+import { giveToUser } from './session-user.js';
 
 /** How many workspace files an entry-not-found message lists. */
 const LISTED = 8;
@@ -11,6 +12,8 @@ const LISTED = 8;
 /**
  * Hook 2: checks that the entry exists in the workspace and prepares the command line and
  * environment. A `.py` entry runs with the agent's Python; any other entry must be executable.
+ * When sessions run as their users (agent/run-as), the rank's folders are handed to its user
+ * last (session-user.ts), after every check was made on folders only root could reach.
  */
 export async function prestart(ctx: RankContext): Promise<Launch> {
   const { spec, dir, deps } = ctx;
@@ -32,7 +35,10 @@ export async function prestart(ctx: RankContext): Promise<Launch> {
     ...datasetEnv(spec.datasets, dir.root), // datasets hook: NSML_DATASET_PATH, DATASET_PATH, HAS_DATASET, ...
   };
   const argv = isPython ? [deps.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
-  return { argv, cwd: dir.workspace, env };
+  if (!deps.sessionUsers) return { argv, cwd: dir.workspace, env };
+  const user = await deps.sessionUsers.resolve(spec.user); // agent/run-as: never root
+  await giveToUser(dir, user);
+  return { argv, cwd: dir.workspace, env: { ...env, HOME: dir.home, USER: user.name, LOGNAME: user.name }, user };
 }
 
 async function entryNotFound(root: string, entry: string): Promise<NsmlError> {

@@ -3,6 +3,7 @@ import type { Logger } from '../../common/log.js';
 import type { BlobCache } from '../cache/blob-cache.js';
 import type { DatasetCache } from '../datasets/dataset-cache.js';
 import type { ForeignHolder } from '../gpu/types.js';
+import type { RunAsUser, SessionUsers } from '../run-as/run-as-user.js';
 import type { RankSpec } from './rank-spec.js';
 import type { SessionDir } from './session-dir.js';
 
@@ -32,6 +33,11 @@ export interface RunnerDeps {
   checkGpus?(indices: readonly number[]): Promise<{ foreign: ForeignHolder[]; error?: string }>;
   /** Services that live as long as a rank's process (the SDK bridge); none when absent. */
   rankServices?: RankServices;
+  /**
+   * Whose uid runs each session (agent/run-as); absent: the agent's own. With it, a rank's
+   * folders are handed to that user before its process starts (runner/session-user.ts).
+   */
+  sessionUsers?: SessionUsers;
 }
 
 /** Per-rank services that live as long as its process, e.g. the SDK bridge (agent/session-bridge). */
@@ -56,6 +62,8 @@ export interface Launch {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The account the supervisor runs the command as (it stays root itself); absent: its own. */
+  user?: RunAsUser;
 }
 
 /** How a rank ended, as the supervisor (or the agent, failing it) recorded it. */

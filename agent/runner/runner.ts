@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../common/errors.js';
 import { forgetRank } from './cleanup.js';
@@ -67,6 +67,7 @@ export class Runner {
     }
     const dir = SessionDir.forRank(this.sessionsDir, spec.session, spec.epoch, spec.rank);
     mkdirSync(dir.root, { recursive: true });
+    if (this.deps.sessionUsers) chmodSync(dir.root, 0o711); // its user passes through to what it is given (session-user.ts)
     const r = RankRunner.launch(spec, dir, this.deps, (x) => this.changed(x));
     this.ranksByKey.set(key, r);
     this.changed(r);

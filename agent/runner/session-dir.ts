@@ -20,11 +20,18 @@ import { writeFileAtomic, writeFileSoft } from '../disk/soft-writes.js';
  * | output.log        | supervisor  | stdout and stderr as frames (see supervisor.py)            |
  * | exit.json         | supervisor  | exit code or signal, written once output.log is complete   |
  * | supervisor.log    | supervisor  | the supervisor's own errors                                |
+ * | user.json         | agent       | the account the process runs as, when not the agent's own  |
  * | workspace/        | agent       | the materialized workspace; the process's cwd              |
  * | checkpoints/      | user        | NSML_CHECKPOINT_DIR                                        |
- * | ../.sock/H.sock   | bridge      | NSML_AGENT_SOCKET (see `socket`: short whatever the names) |
+ * | home/             | user        | HOME, when the process runs as an account of its own       |
+ * | ../.sock/H/s      | bridge      | NSML_AGENT_SOCKET (see `socket`: short whatever the names) |
  * | telemetry.jsonl   | user (SDK)  | NSML_TELEMETRY_FILE: metrics, events, command results      |
  * | telpos.json       | agent       | how far the telemetry was acknowledged                     |
+ *
+ * When the process runs as another user (agent/run-as), the folder and every file the agent or
+ * the supervisor writes are root's (0711 and 0600): the user cannot forge exit.json or child.json.
+ * The user gets workspace/, checkpoints/, home/, loaded-checkpoints/, datasets/, its socket's
+ * folder (all 0700) and telemetry.jsonl (0600); see runner/session-user.ts.
  */
 export class SessionDir {
   constructor(readonly root: string) {}
@@ -45,14 +52,20 @@ export class SessionDir {
     return join(this.root, 'checkpoints');
   }
 
+  /** HOME of a process that runs as an account of its own. */
+  get home(): string {
+    return join(this.root, 'home');
+  }
+
   /** The rank's telemetry journal (agent/uplink/journal-reader.ts). */
   get telemetry(): string {
     return join(this.root, 'telemetry.jsonl');
   }
 
   /**
-   * NSML_AGENT_SOCKET: `<sessions>/.sock/<16 hex of the folder name's hash>.sock`, short whatever
-   * the user and dataset names (a Unix socket path holds at most 107 bytes).
+   * NSML_AGENT_SOCKET: `<sessions>/.sock/<16 hex of the folder name's hash>/s`, short whatever
+   * the user and dataset names (a Unix socket path holds at most 107 bytes). The socket has a
+   * folder of its own so that only the session's user can enter it.
    */
   get socket(): string {
     return shortSocketPath(dirname(this.root), basename(this.root));
@@ -73,7 +86,7 @@ export class SessionDir {
 
 export type RankFile =
   | 'rank.json' | 'state.json' | 'logpos.json' | 'launch.json' | 'supervisor.json' | 'child.json'
-  | 'output.log' | 'exit.json' | 'supervisor.log' | 'telemetry.jsonl' | 'telpos.json';
+  | 'output.log' | 'exit.json' | 'supervisor.log' | 'telemetry.jsonl' | 'telpos.json' | 'user.json';
 
 /** `USER+DATASET+N+eEPOCH+rRANK`: '+' never occurs in a valid session name. */
 export function rankDirName(session: string, epoch: number, rank: number): string {
@@ -104,10 +117,10 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 }
 
 
-/** `<sessionsDir>/.sock/<hash>.sock`; throws NSML_E_CONFIG when even that is too long. */
+/** `<sessionsDir>/.sock/<hash>/s`; throws NSML_E_CONFIG when even that is too long. */
 export function shortSocketPath(sessionsDir: string, rankFolder: string): string {
   const id = createHash('sha256').update(rankFolder).digest('hex').slice(0, 16);
-  const path = join(sessionsDir, '.sock', `${id}.sock`);
+  const path = join(sessionsDir, '.sock', id, 's');
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
     throw new NsmlError(

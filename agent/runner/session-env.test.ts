@@ -11,7 +11,10 @@ const paths = { checkpointDir: '/d/checkpoints', socket: '/d/bridge.sock', telem
 
 describe('sessionEnv', () => {
   const env = sessionEnv(spec, paths, {
-    base: { PATH: '/usr/bin', HOME: '/home/a', NSML_HOME: '/agent/home', CUDA_VISIBLE_DEVICES: '0,1,2,3' },
+    base: {
+      PATH: '/usr/bin', HOME: '/home/a', NSML_HOME: '/agent/home', CUDA_VISIBLE_DEVICES: '0,1,2,3', NSML_JOIN_TOKEN: 'secret',
+      AWS_SECRET_ACCESS_KEY: 'cloud', LC_ALL: 'C.UTF-8', NCCL_DEBUG: 'INFO', LD_LIBRARY_PATH: '/usr/local/cuda/lib64',
+    },
     sdkPath: '/repo/sdk-python/src',
     gpuDevice: (i) => (i === 3 ? 'MIG-abc' : String(i)),
   });
@@ -47,6 +50,12 @@ describe('sessionEnv', () => {
 
   it("does not pass the agent's own NSML_* variables on", () => {
     expect(env.NSML_HOME).toBeUndefined();
+    expect(env.NSML_JOIN_TOKEN).toBeUndefined();
+  });
+
+  it('passes on only the variables of its allow-list', () => {
+    expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+    expect([env.LC_ALL, env.NCCL_DEBUG, env.LD_LIBRARY_PATH]).toEqual(['C.UTF-8', 'INFO', '/usr/local/cuda/lib64']);
   });
 
   it('gives a CPU-only rank an empty CUDA_VISIBLE_DEVICES', () => {

@@ -9,18 +9,30 @@ export interface RankPaths {
   telemetry: string;
 }
 
-/** The agent's own variables that must not leak into user processes. */
+/**
+ * The agent's variables a session's process inherits: only these, so that nothing of the
+ * agent's own (its settings, a join token, a cloud credential in its service environment)
+ * reaches user code. A session sets anything else with `nsml run --env`.
+ */
+const PASSED = new Set([
+  'PATH', 'HOME', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'TMPDIR', 'USER', 'LOGNAME', 'SHELL',
+  'LD_LIBRARY_PATH', 'PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'CONDA_EXE',
+  'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'OMP_NUM_THREADS',
+]);
+const PASSED_PREFIXES = ['LC_', 'CUDA_', 'NCCL_', 'NVIDIA_', 'PYENV_', 'HF_', 'TORCH_', 'TRANSFORMERS_', 'MKL_', 'OPENBLAS_', 'XLA_', 'TF_'];
+
 function inherited(base: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v === undefined || k.startsWith('NSML_') || k === 'CUDA_VISIBLE_DEVICES') continue;
-    out[k] = v;
+    if (v === undefined || k === 'CUDA_VISIBLE_DEVICES') continue;
+    if (PASSED.has(k) || PASSED_PREFIXES.some((p) => k.startsWith(p))) out[k] = v;
   }
   return out;
 }
 
 /**
- * The environment of a rank's process: the agent's environment, then the request's `env`,
+ * The environment of a rank's process: the agent's variables that are passed on, then the request's `env`,
  * then the platform's variables (which win, so that a request cannot move a rank onto GPUs it
  * was not given). PYTHONPATH is the bundled SDK followed by the request's or the agent's.
  */

@@ -15,6 +15,6 @@ describe('NSML_AGENT_SOCKET', () => {
 
   it('says which --data is short enough when even the short form is too long', () => {
     const deep = new SessionDir(join('/', 'x'.repeat(90), 'sessions', 'a+b+1+e1+r0'));
-    expect(() => deep.socket).toThrow(/more than a Unix socket allows \(107\); start the agent with a shorter --data path \(at most 70 bytes\)/);
+    expect(() => deep.socket).toThrow(/more than a Unix socket allows \(107\); start the agent with a shorter --data path \(at most 73 bytes\)/);
   });
 });

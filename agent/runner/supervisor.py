@@ -2,11 +2,15 @@
 
 Usage: python3 supervisor.py SESSION_DIR
 
-Reads SESSION_DIR/launch.json ({"argv": [...], "cwd": "...", "env": {...}}) and:
+Reads SESSION_DIR/launch.json ({"argv": [...], "cwd": "...", "env": {...}, "user": {...}?}) and:
   1. writes supervisor.json ({"pid", "startTicks"}) so that a restarted agent can tell this
      process from another one that later got the same pid;
   2. starts the command in a process group of its own, stdin from /dev/null, stdout and
      stderr to pipes; the command is killed if this supervisor dies (PR_SET_PDEATHSIG);
+     with "user" ({"name", "uid", "gid"}), the command runs as that account, with no other
+     group and no way to gain privileges (PR_SET_NO_NEW_PRIVS), while this supervisor keeps
+     its own uid (root): the files it writes here (supervisor.json, child.json, output.log,
+     exit.json, all mode 600) are beyond the command's reach, so the agent can trust them;
   3. writes child.json ({"pid", "pgid", "startTicks"});
   4. copies everything the command writes to output.log as frames: a 13-byte header
      (stream b"o" or b"e", milliseconds since the epoch as uint64, length as uint32, all
@@ -91,14 +95,49 @@ def start_ticks(pid):
     return text[text.rindex(")") + 2:].split()[19]
 
 
-def die_with_parent():
-    os.setpgid(0, 0)
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def load_libc():
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True)
     except Exception:
-        pass
+        return None
+
+
+def checked_user(user):
+    """The "user" of launch.json, or None; raises ValueError for anything but an unprivileged account."""
+    if user is None:
+        return None
+    uid, gid = user.get("uid"), user.get("gid")
+    if not isinstance(uid, int) or not isinstance(gid, int) or uid <= 0 or gid <= 0:
+        raise ValueError("launch.json names no unprivileged account to run as (%r)" % (user,))
+    return {"name": str(user.get("name", uid)), "uid": uid, "gid": gid}
+
+
+def child_setup(user, libc):
+    """What the child does between fork and exec: a process group of its own; the account's uid
+    and gid with no other group, no way back, no new privileges; then PR_SET_PDEATHSIG, which a
+    change of uid clears, so it comes last."""
+
+    def setup():
+        os.setpgid(0, 0)
+        if user is not None:
+            os.setgroups([user["gid"]])
+            os.setgid(user["gid"])
+            os.setuid(user["uid"])
+            if os.getuid() == 0 or os.geteuid() == 0 or os.getgid() == 0 or os.getegid() == 0:
+                os._exit(126)
+            os.umask(0o022)
+            if libc is not None:
+                libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        if libc is not None:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return setup
 
 
 class Relay:
@@ -107,7 +146,7 @@ class Relay:
     PENDING_MAX the newest output is dropped and a frame saying how much takes its place."""
 
     def __init__(self, path):
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.pending = bytearray()
         self.dropped = 0
         self.failing = False
@@ -163,7 +202,7 @@ class Supervisor:
             pass
 
     def run(self):
-        log = os.open(self.path("supervisor.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        log = os.open(self.path("supervisor.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(log)
@@ -172,16 +211,24 @@ class Supervisor:
         with open(self.path("launch.json")) as f:
             launch = json.load(f)
         relay = Relay(self.path("output.log"))
+        try:
+            user = checked_user(launch.get("user"))
+        except ValueError as err:
+            relay.frame(b"e", ("nsml: %s\n" % err).encode())
+            self.finish(127, None, str(err), relay)
+            return
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
                 launch["argv"], cwd=launch["cwd"], env=launch["env"], stdin=subprocess.DEVNULL,
-                stdout=out_w, stderr=err_w, preexec_fn=die_with_parent, close_fds=True,
+                stdout=out_w, stderr=err_w, preexec_fn=child_setup(user, load_libc()), close_fds=True,
             )
-        except OSError as err:
-            relay.frame(b"e", ("nsml: cannot start %s: %s\n" % (launch["argv"][0], err.strerror or err)).encode())
-            self.finish(127, None, "cannot start %s: %s" % (launch["argv"][0], err.strerror or err), relay)
+        except (OSError, subprocess.SubprocessError) as err:
+            who = "" if user is None else " as %s (uid %d)" % (user["name"], user["uid"])
+            why = getattr(err, "strerror", None) or err
+            relay.frame(b"e", ("nsml: cannot start %s%s: %s\n" % (launch["argv"][0], who, why)).encode())
+            self.finish(127, None, "cannot start %s%s: %s" % (launch["argv"][0], who, why), relay)
             return
         finally:
             os.close(out_w)

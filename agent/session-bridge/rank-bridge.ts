@@ -5,6 +5,7 @@ import { startCheckpointWatcher, type CheckpointWatcher } from '../bridge/checkp
 import type { BridgeCommand, CommandResult } from '../bridge/protocol.js';
 import type { RankSpec } from '../runner/rank-spec.js';
 import type { SessionDir } from '../runner/session-dir.js';
+import { sessionUserOf } from '../runner/session-user.js';
 import type { RankHandler } from './rank-handler.js';
 import { SeenCommands } from './seen-commands.js';
 
@@ -31,7 +32,11 @@ export class RankBridge {
   static async open(spec: RankSpec, dir: SessionDir, seen: SeenCommands, options: RankBridgeOptions): Promise<RankBridge> {
     const logger = options.logger.child({ session: spec.session, epoch: spec.epoch, rank: spec.rank });
     await mkdir(dir.checkpoints, { recursive: true });
-    const server = await startBridgeServer({ socketPath: dir.socket, session: spec.session, checkpointDir: dir.checkpoints, handler: options.handler, logger });
+    const user = sessionUserOf(dir);
+    const server = await startBridgeServer({
+      socketPath: dir.socket, session: spec.session, checkpointDir: dir.checkpoints, handler: options.handler, logger,
+      ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}), // only the session's user may connect
+    });
     let watcher: CheckpointWatcher;
     try {
       watcher = await startCheckpointWatcher({

@@ -7,6 +7,7 @@ import type { RankServices } from '../runner/rank-context.js';
 import { isFinished, type RankPhase } from '../runner/rank-runner.js';
 import { rankKeyString, type RankKey, type RankSpec } from '../runner/rank-spec.js';
 import type { SessionDir } from '../runner/session-dir.js';
+import { sessionUserOf } from '../runner/session-user.js';
 import { RankBridge } from './rank-bridge.js';
 import { RankHandler, type CheckpointsFactory } from './rank-handler.js';
 import { SeenCommands } from './seen-commands.js';
@@ -58,7 +59,9 @@ export class SessionBridges implements RankServices {
     const key = rankKeyString(spec);
     if (this.bridges.has(key)) return;
     const id: RankKey = { session: spec.session, epoch: spec.epoch, rank: spec.rank };
-    const checkpoints = this.o.checkpoints?.({ ...id, user: spec.user, checkpointDir: dir.checkpoints });
+    const runAs = sessionUserOf(dir);
+    const owner = runAs ? { uid: runAs.uid, gid: runAs.gid, stagingDir: dir.root } : undefined;
+    const checkpoints = this.o.checkpoints?.({ ...id, user: spec.user, checkpointDir: dir.checkpoints, ...(owner ? { owner } : {}) });
     const handler = new RankHandler(id, dir.telemetry, checkpoints, this.o.logger);
     const early = this.waiting.get(key);
     const bridge = await RankBridge.open(spec, dir, early?.seen ?? new SeenCommands(), {

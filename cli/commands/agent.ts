@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { coordinatorAddress, nsmlHome } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
@@ -10,11 +11,13 @@ import type { CliIo } from '../io.js';
 import { nsmlBin } from '../local/processes.js';
 import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
+import { USERS_FLAGS, USERS_USAGE, joinTokenOf, runAsOption, usersServiceArgs } from './agent-users.js';
 import { runAgentGpus } from './external.js';
 
 const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NODE] [--gpus 0,1]
                   [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR] [--min-free SIZE]
                   [--ca FILE | --tls] [--tls-cert FILE --tls-key FILE]
+                  [--join-token-file FILE] [--run-as FILE | --run-as-user NAME] [--isolation users|none]
        nsml agent install-service [--output DIR] [--user USER] [the options above]
        nsml agent gpus [--json]
 
@@ -38,8 +41,9 @@ Options:
   --tls                     dial with TLS verified against the default roots ($NSML_TLS=1)
   --tls-cert FILE           the client certificate for a coordinator with --client-ca
   --tls-key FILE            its private key (default $NSML_TLS_CERT, $NSML_TLS_KEY)
-
-install-service writes nsml-agent.service (and nsml-agent.env with the join token, mode 600):
+${USERS_USAGE}
+install-service writes nsml-agent.service (and nsml-agent.join-token, mode 600, that the unit
+passes with --join-token-file):
   --output DIR              where to write them (default /etc/systemd/system)
   --user USER               run the agent as USER (default root, so it can run user code as
                             an unprivileged user)
@@ -60,6 +64,7 @@ const RUN_FLAGS = {
   tls: { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  ...USERS_FLAGS,
 } as const;
 
 const SERVICE_FLAGS = { ...RUN_FLAGS, output: { type: 'string' }, user: { type: 'string' } } as const;
@@ -90,7 +95,8 @@ export const agentCommand: Command = {
       nodeId: values.name,
       gpus: parseGpuList(values.gpus),
       advertiseAddress: values.advertise,
-      joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+      joinToken: joinTokenOf(values, io),
+      runAs: runAsOption(values, io),
       idleWindowMs: values['idle-window'] === undefined ? undefined : parseDuration(values['idle-window'], '--idle-window'),
       minFreeBytes: values['min-free'] === undefined ? undefined : parseSize(values['min-free'], '--min-free'),
       tls: agentTls(values, io),
@@ -118,10 +124,11 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv, SERVICE_FLAGS, 'agent');
   if (!parsed) return printUsage(io, USAGE);
   const { values } = parsed;
-  const token = values['join-token'] ?? io.env.NSML_JOIN_TOKEN;
-  const written = writeUnit(values.output ?? '/etc/systemd/system', 'nsml-agent', {
+  const output = resolve(io.cwd, values.output ?? '/etc/systemd/system');
+  const tokenFile = serviceTokenFile(values, io, output);
+  const written = writeUnit(output, 'nsml-agent', {
     description: 'nsml node agent',
-    execStart: [process.execPath, nsmlBin(), 'agent', ...serviceArgs(values, io)],
+    execStart: [process.execPath, nsmlBin(), 'agent', ...serviceArgs(values, io), ...(tokenFile ? ['--join-token-file', tokenFile] : [])],
     user: values.user,
     service: [
       ['Restart', 'always'],
@@ -134,9 +141,9 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
       ['TimeoutStopSec', '30'],
       ['LimitNOFILE', '65536'],
     ],
-  }, token ? { NSML_JOIN_TOKEN: token } : {});
+  }, {});
   io.out(`wrote ${written.unitPath}\n`);
-  if (written.environmentPath) io.out(`wrote ${written.environmentPath} (the join token; mode 600)\n`);
+  if (tokenFile && !values['join-token-file']) io.out(`wrote ${tokenFile} (the join token; mode 600)\n`);
   io.out('enable it with: systemctl daemon-reload && systemctl enable --now nsml-agent\n');
   return 0;
 }
@@ -149,9 +156,25 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   if (values.advertise !== undefined) args.push('--advertise', values.advertise);
   if (values['idle-window'] !== undefined) args.push('--idle-window', `${parseDuration(values['idle-window'], '--idle-window')}ms`);
   if (values['min-free'] !== undefined) args.push('--min-free', String(parseSize(values['min-free'], '--min-free')));
+  args.push(...usersServiceArgs(values, io));
   const tls = agentTls(values, io);
   if (tls.ca) args.push('--ca', tls.ca);
   else if (tls.tls) args.push('--tls');
   if (tls.cert && tls.key) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
   return args;
+}
+
+/**
+ * The join token file the unit passes: the one given with --join-token-file, or
+ * `<output>/nsml-agent.join-token` (mode 600) written from --join-token or $NSML_JOIN_TOKEN.
+ */
+function serviceTokenFile(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo, output: string): string | undefined {
+  if (values['join-token-file'] !== undefined) return resolve(io.cwd, values['join-token-file']);
+  const token = values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined);
+  if (token === undefined) return undefined;
+  const path = join(output, 'nsml-agent.join-token');
+  mkdirSync(output, { recursive: true });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
 }

@@ -27,11 +27,21 @@ describe('install-service', () => {
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^KillMode=process$/m);
     expect(unit).toMatch(/^# .*re-adopts/m);
-    expect(unit).toMatch(/^ExecStart=\S+ \S+bin\/nsml\.js agent --coordinator 10\.0\.0\.5:7450 --data \/var\/lib\/nsml\/agent --name gpu-01 --gpus 0,1$/m);
+    const tokenFile = join(dir, 'nsml-agent.join-token');
+    expect(unit).toContain(`agent --coordinator 10.0.0.5:7450 --data /var/lib/nsml/agent --name gpu-01 --gpus 0,1 --join-token-file ${tokenFile}\n`);
+    expect(unit).toMatch(/^ExecStart=\S+ \S+bin\/nsml\.js agent /m);
     expect(unit).not.toContain('s3cret');
-    expect(unit).toContain(`EnvironmentFile=${join(dir, 'nsml-agent.env')}`);
-    expect(readFileSync(join(dir, 'nsml-agent.env'), 'utf8')).toBe('NSML_JOIN_TOKEN=s3cret\n');
-    expect(statSync(join(dir, 'nsml-agent.env')).mode & 0o777).toBe(0o600);
+    expect(unit).not.toContain('EnvironmentFile=');
+    expect(readFileSync(tokenFile, 'utf8')).toBe('s3cret\n');
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('passes an agent unit the run-as flags and a join token file as given', async () => {
+    const r = await nsml(['agent', 'install-service', '--output', dir, '--coordinator', '10.0.0.5:7450', '--run-as', '/etc/nsml/users', '--join-token-file', '/etc/nsml/token']);
+    expect(r.code, r.stderr).toBe(0);
+    const unit = readFileSync(join(dir, 'nsml-agent.service'), 'utf8');
+    expect(unit).toContain('--data /var/lib/nsml/agent --run-as /etc/nsml/users --join-token-file /etc/nsml/token\n');
+    expect(r.stdout).not.toContain('join token;');
   });
 
   it('writes a coordinator unit, warning when agents need no token', async () => {

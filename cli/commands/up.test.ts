@@ -106,7 +106,7 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
     for (let i = 0; i < 50 && isNsmlProcess(first); i += 1) await new Promise((r) => setTimeout(r, 100));
     const { spawn } = await import('node:child_process');
     const byHand = spawn(process.execPath, [join(ROOT, 'bin', 'nsml.js'), 'agent', '--coordinator', `127.0.0.1:${port}`, '--data', paths.agentData], {
-      env: { ...process.env, NSML_HOME: home, NSML_LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true,
+      env: { ...process.env, NSML_HOME: home, NSML_LOG_LEVEL: 'warn', NSML_AGENT_ISOLATION: 'none' }, stdio: 'ignore', detached: true,
     });
     byHand.unref();
     for (let i = 0; i < 100 && !existsSync(join(paths.agentData, 'agent.lock')); i += 1) await new Promise((r) => setTimeout(r, 100));

@@ -88,7 +88,9 @@ async function startCoordinator(paths: LocalPaths, port: number, address: string
 
 async function startAgent(paths: LocalPaths, address: string, io: CliIo): Promise<number> {
   const startedAt = Date.now();
-  const pid = spawnDetached(['agent', '--coordinator', address, '--data', paths.agentData, '--advertise', '127.0.0.1'], paths.agentLog, io.env);
+  // One user on a loopback cluster: its sessions run as itself, root too, unless NSML_AGENT_ISOLATION=users (agent/run-as).
+  const env = { NSML_AGENT_ISOLATION: 'none', ...io.env };
+  const pid = spawnDetached(['agent', '--coordinator', address, '--data', paths.agentData, '--advertise', '127.0.0.1'], paths.agentLog, env);
   writePid(paths.agentPid, pid);
   await waitUntil(async (c) => (await c.listNodes()).some((n) => n.state === 'ready' && n.lastHeartbeatMs >= startedAt - 1_000), {
     address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.agentLog, what: 'agent', signal: io.signal,

@@ -9,7 +9,7 @@ import { NSML_BIN } from '../harness/cluster.js';
 function nsml(args: string[], dir: string) {
   return execa(process.execPath, [NSML_BIN, ...args], {
     cwd: dir, reject: false, timeout: 30_000,
-    env: { NSML_HOME: join(dir, 'home'), NSML_LOG_LEVEL: 'warn', NSML_JOIN_TOKEN: '' },
+    env: { NSML_HOME: join(dir, 'home'), NSML_LOG_LEVEL: 'warn', NSML_JOIN_TOKEN: '', NSML_AGENT_ISOLATION: 'none' },
   });
 }
 

@@ -42,7 +42,8 @@ export class TestCluster {
   private gpuArgs: string[] = [];
   private agentArgs: string[] = [];
   private coordinatorArgs: string[] = [];
-  private agentEnv: Record<string, string> = {};
+  /** Test agents run as root here; their sessions run as root too (the on-node security tests pass --isolation users). */
+  private agentEnv: Record<string, string> = { NSML_AGENT_ISOLATION: 'none' };
   private extraEnv: Record<string, string> = {};
   private readonly agentStderrs = new Map<string, Buffer[]>();
 
@@ -74,6 +75,11 @@ export class TestCluster {
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: 'e2e', NSML_LOG_LEVEL: 'warn', ...this.extraEnv, ...extra };
+  }
+
+  /** The env overrides that make `nsml` act as `user`: `cluster.nsml(args, { env: cluster.asUser('alice') })`. */
+  asUser(user: string): Record<string, string> {
+    return { NSML_USER: user };
   }
 
   /** Runs `nsml ARGS` and returns its exit code and output; never throws on a non-zero exit. */
@@ -189,7 +195,7 @@ export class TestCluster {
     writeFileSync(scenario, JSON.stringify({ xml: { stdoutFile: xmlPath }, list: { stdoutFile: join(fixtures, 'h100-x8.list.txt') }, gpus: rows, computeApps: [] }));
     writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" "${join(fixtures, 'fake-nvidia-smi.mjs')}" "${scenario}" "$@"\n`);
     chmodSync(binary, 0o755);
-    this.agentEnv = { NSML_NVIDIA_SMI: binary };
+    this.agentEnv = { ...this.agentEnv, NSML_NVIDIA_SMI: binary };
     this.gpuArgs = ['--gpus', Array.from({ length: count }, (_, i) => i).join(',')];
   }
 
