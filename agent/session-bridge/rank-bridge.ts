@@ -34,7 +34,7 @@ export class RankBridge {
     await mkdir(dir.checkpoints, { recursive: true });
     const user = sessionUserOf(dir);
     const server = await startBridgeServer({
-      socketPath: dir.socket, session: spec.session, checkpointDir: dir.checkpoints, handler: options.handler, logger,
+      socketPath: user ? dir.socket : launchedSocket(dir) ?? dir.socket, session: spec.session, checkpointDir: dir.checkpoints, handler: options.handler, logger,
       ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}), // only the session's user may connect
     });
     let watcher: CheckpointWatcher;
@@ -93,4 +93,13 @@ export class RankBridge {
       this.handler.close();
     }
   }
+}
+
+/**
+ * The socket a re-adopted process was started with (launch.json, root's): a rank started by an
+ * older agent keeps its NSML_AGENT_SOCKET (`.sock/<hash>.sock` before sockets had folders).
+ */
+function launchedSocket(dir: SessionDir): string | undefined {
+  const path = dir.readJson<{ env?: Record<string, string> }>('launch.json')?.env?.NSML_AGENT_SOCKET;
+  return typeof path === 'string' && path !== '' ? path : undefined;
 }
