@@ -72,8 +72,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const isolation = await setUpIsolation(o); // agent/run-as: whose uid runs the sessions; refuses a node they cannot use
     const nodeId = loadNodeId(o.dataDir, o.nodeId);
     const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
-    const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator, o.tls);
-    return new NodeAgent(o, nodeId, probe, blobs, lock, isolation);
+    const credential = new NodeCredential(o.dataDir, o.logger);
+    const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator, o.tls, () => credential.secret);
+    return new NodeAgent(o, nodeId, probe, blobs, lock, credential, isolation);
   } catch (err) {
     lock.release();
     throw err;
@@ -94,7 +95,6 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly checkpointClients: CheckpointClients | undefined;
   private readonly stops: SessionStops;
   private readonly disk: DiskWatch;
-  private readonly credential: NodeCredential;
   private readonly refusalGate = new RefusalGate(() => this.o.logger);
 
   constructor(
@@ -103,6 +103,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     private readonly probe: GpuProbe,
     private readonly blobs: BlobSource,
     private readonly lock: DataLock,
+    private readonly credential: NodeCredential,
     private readonly isolation: NodeIsolation,
   ) {
     const logger = o.logger.child({ nodeId });
@@ -114,7 +115,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       ranks: () => this.runner.ranks(), own: (key, result) => this.bridges.takeOwn(key, result),
       maxLineBytes: MAX_JOURNAL_LINE_BYTES, clock: o.clock, logger,
     });
-    this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator, o.tls);
+    this.checkpointClients = o.checkpoints ? undefined : createCheckpointClients(o.coordinator, o.tls, () => this.credential.secret);
     this.bridges = new SessionBridges({
       telemetry: this.telemetry, logger, rankPhase: (key) => this.runner.get(key)?.record.phase,
       checkpoints: o.checkpoints ?? checkpointOpsFactory({ clients: this.checkpointClients!, blobCache: cache, logger }),
@@ -135,7 +136,6 @@ class NodeAgent implements Agent, ConnectionHandler {
       sessionUsers: isolation.users,
     });
     this.disk = new DiskWatch({ dir: o.dataDir, minFreeBytes: o.minFreeBytes, logger });
-    this.credential = new NodeCredential(o.dataDir, logger);
     this.stops = new SessionStops({
       ranks: () => this.runner.ranks(), askToSave: (key, name, ms) => this.bridges.askToSave(key, name, ms), logger, clock: o.clock,
     });

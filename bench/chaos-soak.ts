@@ -35,11 +35,12 @@ class Soak {
   readonly dir = mkdtempSync(join(tmpdir(), 'nsml-soak-'));
   readonly home = join(this.dir, 'home');
   address = '';
+  token = '';
   private coordinator: ChildProcess | undefined;
   private readonly agents = new Map<string, ChildProcess>();
 
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: BENCH_USER, NSML_LOG_LEVEL: 'error' };
+    return { ...process.env, NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_TOKEN: this.token, NSML_LOG_LEVEL: 'error' };
   }
 
   spawn(args: string[]): ChildProcess {
@@ -51,9 +52,10 @@ class Soak {
     const info = join(data, 'coordinator.json');
     rmSync(info, { force: true });
     const port = this.address ? this.address.split(':')[1]! : '0';
-    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', '10s']);
+    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', '10s', '--admins', BENCH_USER]);
     await waitUntil(() => existsSync(info), 'the coordinator to listen');
     this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
+    this.token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
   }
 
   startAgent(name: string): void {

@@ -16,7 +16,10 @@ import { BlobCache } from '../agent/cache/blob-cache.js';
 import { createGrpcBlobSource } from '../agent/cache/blob-source.js';
 import { createCheckpointOps } from '../agent/checkpoints/index.js';
 import { uploadBytes } from '../common/blobs/upload.js';
-import { AGENT_CHANNEL_OPTIONS, CLIENT_CHANNEL_OPTIONS, USER_KEY } from '../common/grpc/options.js';
+import { readFileSync } from 'node:fs';
+import { AGENT_CHANNEL_OPTIONS, CLIENT_CHANNEL_OPTIONS, tokenMetadata } from '../common/grpc/options.js';
+import { adminTokenPath } from '../coordinator/auth/bootstrap.js';
+import { createCheckpointClients } from '../agent/checkpoints/checkpoint-client.js';
 import { silentLogger } from '../common/log.js';
 import { encodeManifest } from '../common/manifest.js';
 import { loadProto } from '../common/proto/load.js';
@@ -44,26 +47,27 @@ function makeCheckpoint(root: string): number {
 }
 
 /** Joins as a node and submits a session, so that it is placed (epoch 1) on that node. */
-async function placedSession(address: string): Promise<{ session: string; close: () => void }> {
+async function placedSession(address: string, token: string): Promise<{ session: string; nodeSecret: () => string; close: () => void }> {
   const proto = loadProto();
   const creds = grpc.credentials.createInsecure();
   const agents = new proto.nsml.v1.AgentService(address, creds, AGENT_CHANNEL_OPTIONS) as AgentServiceClient;
   const sessions = new proto.nsml.v1.SessionService(address, creds, CLIENT_CHANNEL_OPTIONS) as SessionServiceClient;
   const stream = agents.Connect();
+  let secret = '';
+  stream.on('data', (m: CoordinatorMessage__Output) => { if (m.registered?.nodeSecret) secret = m.registered.nodeSecret; });
   const started = new Promise<string>((resolve) => stream.on('data', (m: CoordinatorMessage__Output) => m.start && resolve(m.start.session)));
   stream.on('error', () => undefined);
   stream.write({ register: { nodeId: 'bench-node', inventory: { hostname: 'bench-node', cpus: 8, memoryMib: 65536, gpus: [] }, running: [] } });
   await new Promise((r) => setTimeout(r, 300));
-  const md = new grpc.Metadata();
-  md.set(USER_KEY, USER);
+  const md = tokenMetadata(token);
   const blobs = new proto.nsml.v1.BlobService(address, creds, CLIENT_CHANNEL_OPTIONS) as BlobServiceClient;
-  const main = await uploadBytes(blobs, Buffer.from('print(1)\n'));
-  const workspace = (await uploadBytes(blobs, encodeManifest([{ path: 'main.py', mode: 0o644, size: 9, hash: main.hash }]).bytes)).hash;
+  const main = await uploadBytes(blobs, Buffer.from('print(1)\n'), { metadata: md });
+  const workspace = (await uploadBytes(blobs, encodeManifest([{ path: 'main.py', mode: 0o644, size: 9, hash: main.hash }]).bytes, { metadata: md })).hash;
   blobs.close();
   await new Promise<Session__Output>((resolve, reject) => sessions.Submit({ entry: 'main.py', workspace }, md, { deadline: new Date(Date.now() + 10_000) },
     (err, s) => (err ? reject(err) : resolve(s!))));
   const session = await started;
-  return { session, close: () => { stream.cancel(); agents.close(); sessions.close(); } };
+  return { session, nodeSecret: () => secret, close: () => { stream.cancel(); agents.close(); sessions.close(); } };
 }
 
 function seconds(fn: () => void): number {
@@ -90,10 +94,10 @@ try {
   console.log(`cp -r:          ${cpS.toFixed(2)} s, ${(bytes / MB / cpS).toFixed(0)} MB/s`);
 
   const address = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { address: string }).address)));
-  const placed = await placedSession(address);
-  const cacheOf = (name: string) => new BlobCache(join(dir, name, 'blobs'), createGrpcBlobSource(address));
+  const placed = await placedSession(address, readFileSync(adminTokenPath(join(dir, 'coordinator')), 'utf8').trim());
+  const cacheOf = (name: string) => new BlobCache(join(dir, name, 'blobs'), createGrpcBlobSource(address, undefined, placed.nodeSecret));
   const ops = createCheckpointOps({
-    coordinator: address, blobCache: cacheOf('node-a'), session: placed.session, epoch: 1, user: USER,
+    clients: createCheckpointClients(address, undefined, placed.nodeSecret), blobCache: cacheOf('node-a'), session: placed.session, epoch: 1, user: USER,
     workDir: join(dir, 'node-a', 'loads'), logger: silentLogger,
   });
   const { files } = await listCheckpointFiles(root);
@@ -103,7 +107,7 @@ try {
   console.log(`save unchanged: ${again.s.toFixed(2)} s (hashing only), sent ${again.value.uploadedBytes} bytes`);
 
   const other = createCheckpointOps({
-    coordinator: address, blobCache: cacheOf('node-b'), session: placed.session, epoch: 1, user: USER,
+    clients: createCheckpointClients(address, undefined, placed.nodeSecret), blobCache: cacheOf('node-b'), session: placed.session, epoch: 1, user: USER,
     workDir: join(dir, 'node-b', 'loads'), logger: silentLogger,
   });
   const load = await timed(() => other.load({ session: null, name: '1' }));

@@ -64,6 +64,8 @@ export interface BenchClusterOptions {
 export class BenchCluster {
   readonly home: string;
   address = '';
+  /** The bench user's token (the coordinator's first admin, from its `<data>/admin-token`). */
+  token = '';
   private readonly children: ChildProcess[] = [];
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -100,7 +102,7 @@ export class BenchCluster {
   }
 
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: BENCH_USER, NSML_LOG_LEVEL: 'warn' };
+    return { ...process.env, NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_TOKEN: this.token, NSML_LOG_LEVEL: 'warn' };
   }
 
   /** The data folder of agent `node` (its session folders are under `sessions/`). */
@@ -137,10 +139,11 @@ export class BenchCluster {
   private async startCoordinator(): Promise<void> {
     const data = join(this.dir, 'coordinator');
     const info = join(data, 'coordinator.json');
-    const child = this.spawnNsml(['coordinator', '--port', '0', '--data', data]);
+    const child = this.spawnNsml(['coordinator', '--port', '0', '--data', data, '--admins', BENCH_USER]);
     await waitUntil(() => existsSync(info) || child.exitCode !== null, 'the coordinator to listen');
     if (!existsSync(info)) throw new Error(`the coordinator exited with code ${child.exitCode}`);
     this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
+    this.token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
   }
 
   private spawnNsml(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {

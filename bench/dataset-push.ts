@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // `nsml dataset push` of a tree of many files against a coordinator in its own process:
 // throughput next to `cp -r` of the same tree on the same disk, then a re-push of the unchanged
 // tree (bytes sent and time). Figures only, no assertions.
@@ -6,6 +7,7 @@
 //
 // The files' times are set a minute back, as for a dataset that was written earlier, so the hash
 // cache may trust them (files changed within the last second are always hashed again).
+import { adminTokenPath } from '../coordinator/auth/bootstrap.js';
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -64,7 +66,8 @@ try {
     child.once('message', (m) => resolve((m as { cpu: NodeJS.CpuUsage }).cpu));
     child.send({ kind: 'usage' });
   });
-  const client = new CoordinatorClient({ address, user: 'bench' });
+  // The coordinator's first admin (its <data>/admin-token) pushes.
+  const client = new CoordinatorClient({ address, token: readFileSync(adminTokenPath(join(dir, 'coordinator')), 'utf8').trim() });
   const datasets = new DatasetClient(client);
   const io = captureIo({ env: { NSML_HOME: join(dir, 'home') } });
   const push = () => pushDataset(client, datasets, { name: 'bench', dir: tree, description: '', readers: [], lanes: LANES }, io);

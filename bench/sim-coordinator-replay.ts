@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { uploadBytes } from '../common/blobs/upload.js';
-import { CLIENT_CHANNEL_OPTIONS, USER_KEY, deadline } from '../common/grpc/options.js';
+import { readFileSync } from 'node:fs';
+import { CLIENT_CHANNEL_OPTIONS, deadline, tokenMetadata } from '../common/grpc/options.js';
+import { adminTokenPath } from '../coordinator/auth/bootstrap.js';
 import { silentLogger } from '../common/log.js';
 import { encodeManifest } from '../common/manifest.js';
 import { loadProto } from '../common/proto/load.js';
@@ -60,9 +62,11 @@ function slice(all: TraceJob[]): TraceJob[] {
     .map((j) => ({ ...j, user: USER, priority: 0 }));
 }
 
+/** The trace user's token (the coordinator's first admin: `admins: [USER]`). */
+let token = '';
+
 function unary<Res>(fn: (md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown): Promise<Res> {
-  const md = new grpc.Metadata();
-  md.set(USER_KEY, USER);
+  const md = tokenMetadata(token);
   return new Promise((resolve, reject) => fn(md, { deadline: deadline(30_000) }, (err, res) => (err ? reject(err) : resolve(res!))));
 }
 
@@ -70,8 +74,9 @@ async function replay(jobs: TraceJob[]): Promise<{ result: SimResult; wallS: num
   const dir = mkdtempSync(join(tmpdir(), 'nsml-replay-'));
   const clock = new ScaledClock(1_700_000_000_000, O.speed);
   const coordinator = await startCoordinator({
-    dataDir: dir, port: 0, clock, policy: O.policy, stopGraceMs: GRACE_MS, heartbeatTimeoutMs: 1e12, scheduleIntervalMs: 100, logger: silentLogger,
+    dataDir: dir, port: 0, clock, policy: O.policy, stopGraceMs: GRACE_MS, heartbeatTimeoutMs: 1e12, scheduleIntervalMs: 100, logger: silentLogger, admins: [USER],
   });
+  token = readFileSync(adminTokenPath(dir), 'utf8').trim();
   const p = loadProto();
   const creds = grpc.credentials.createInsecure();
   const sessions: SessionServiceClient = new p.nsml.v1.SessionService(coordinator.address, creds, CLIENT_CHANNEL_OPTIONS);
@@ -79,9 +84,10 @@ async function replay(jobs: TraceJob[]): Promise<{ result: SimResult; wallS: num
   const checkpoints = new p.nsml.v1.CheckpointService(coordinator.address, creds, CLIENT_CHANNEL_OPTIONS);
   const agents: SimAgent[] = [];
   try {
-    const main = await uploadBytes(blobs, Buffer.from('pass\n'));
-    const workspace = (await uploadBytes(blobs, encodeManifest([{ path: 'main.py', mode: 0o644, size: 5, hash: main.hash }]).bytes)).hash;
-    const manifest = (await uploadBytes(blobs, encodeManifest([]).bytes)).hash;
+    const up = { metadata: tokenMetadata(token) };
+    const main = await uploadBytes(blobs, Buffer.from('pass\n'), up);
+    const workspace = (await uploadBytes(blobs, encodeManifest([{ path: 'main.py', mode: 0o644, size: 5, hash: main.hash }]).bytes, up)).hash;
+    const manifest = (await uploadBytes(blobs, encodeManifest([]).bytes, up)).hash;
     const book = new JobBook();
     for (const j of jobs) book.add(j.id, { durationMs: Math.round(j.durationS * 1000), checkpointIntervalMs: CHECKPOINT_MS, restartDelayMs: RESTART_MS });
     for (let i = 0; i < O.nodes; i++) {

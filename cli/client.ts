@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { coordinatorAddress, currentUser } from '../common/config.js';
+import { coordinatorAddress } from '../common/config.js';
+import { loadCredential, type Credential } from './credentials.js';
 import { type NsmlError, isNsmlError } from '../common/errors.js';
 import { type ClientTls, clientTlsFromEnv, compileClientTls, dial } from '../common/grpc/credentials.js';
-import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, USER_KEY, deadline } from '../common/grpc/options.js';
+import { CLIENT_CHANNEL_OPTIONS, DEADLINES_MS, deadline, tokenMetadata } from '../common/grpc/options.js';
 import { fromServiceError } from '../common/grpc/status.js';
 import { explainUnavailable } from '../common/grpc/tls-probe.js';
 import { loadProto } from '../common/proto/load.js';
@@ -26,16 +27,20 @@ import type {
   Session__Output,
   SessionServiceClient,
   SubmitRequest,
+  UserServiceClient,
+  WhoAmIResponse__Output,
 } from '../common/proto/types.js';
 
 export interface ClientOptions {
   /** HOST:PORT; default `coordinatorAddress(env)`. */
   address?: string;
-  /** The acting user; default `currentUser(env)`. */
+  /** The acting user's name when known (default: the one stored with the token; asked with WhoAmI otherwise). */
   user?: string;
   env?: NodeJS.ProcessEnv;
   /** How long the first call waits for a connection before NSML_E_COORDINATOR_UNAVAILABLE. */
   connectTimeoutMs?: number;
+  /** The token to present; default NSML_TOKEN, else the credentials file's for the address. */
+  token?: string;
   /** Transport security; default from `env`: NSML_CA, NSML_TLS, NSML_TLS_CERT, NSML_TLS_KEY (none: plaintext). */
   tls?: ClientTls;
 }
@@ -53,13 +58,18 @@ type Invoke<T> = (metadata: grpc.Metadata, options: grpc.CallOptions, callback: 
  */
 export class CoordinatorClient {
   readonly address: string;
-  readonly user: string;
+  /** The user the token belongs to, when known without asking ('' otherwise: see `userName()`). */
+  user: string;
+  /** The token every call carries: NSML_TOKEN, else `nsml login`'s for this address ('' when none). */
+  readonly credential: Credential | undefined;
   /** Raw blob client, for the chunked uploads of common/blobs. */
   readonly blobs: BlobServiceClient;
   readonly tls: ClientTls;
   private readonly channel: grpc.Channel;
-  private readonly sessions: SessionServiceClient;
+  readonly sessions: SessionServiceClient;
   private readonly admin: AdminServiceClient;
+  /** UserService: who am I, users, tokens (cli/commands/user.ts, token.ts). */
+  readonly users: UserServiceClient;
   private readonly healthClient: HealthClient;
   private readonly connectTimeoutMs: number;
   private connected: Promise<void> | undefined;
@@ -67,7 +77,8 @@ export class CoordinatorClient {
   constructor(options: ClientOptions = {}) {
     const env = options.env ?? process.env;
     this.address = options.address ?? coordinatorAddress(env);
-    this.user = options.user ?? currentUser(env);
+    this.credential = options.token !== undefined ? { token: options.token, user: options.user ?? '', source: 'the caller' } : loadCredential(this.address, env);
+    this.user = options.user ?? this.credential?.user ?? '';
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.tls = options.tls ?? compileClientTls(clientTlsFromEnv(env));
     const { credentials, options: channelOptions } = dial(this.tls, this.address, CLIENT_CHANNEL_OPTIONS);
@@ -76,15 +87,25 @@ export class CoordinatorClient {
     const proto = loadProto();
     this.sessions = new proto.nsml.v1.SessionService(this.address, credentials, shared);
     this.admin = new proto.nsml.v1.AdminService(this.address, credentials, shared);
+    this.users = new proto.nsml.v1.UserService(this.address, credentials, shared);
     this.blobs = new proto.nsml.v1.BlobService(this.address, credentials, shared);
     this.healthClient = new proto.grpc.health.v1.Health(this.address, credentials, shared);
   }
 
-  /** Metadata for a call: the acting user. */
+  /** Metadata for a call: the token (none when logged out: the coordinator answers NSML_E_UNAUTHENTICATED). */
   metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
-    md.set(USER_KEY, this.user);
-    return md;
+    return tokenMetadata(this.credential?.token ?? '');
+  }
+
+  /** The acting user's name: known from the login, else asked once (WhoAmI). */
+  async userName(signal?: AbortSignal): Promise<string> {
+    if (this.user === '') this.user = (await this.whoami(signal)).user;
+    return this.user;
+  }
+
+  /** Who the token belongs to. */
+  whoami(signal?: AbortSignal): Promise<WhoAmIResponse__Output> {
+    return this.call<WhoAmIResponse__Output>((md, o, cb) => this.users.WhoAmI({}, md, o, cb), DEADLINES_MS.quick, signal);
   }
 
   /** Resolves once connected; NSML_E_COORDINATOR_UNAVAILABLE when refused or silent too long. */
@@ -189,9 +210,15 @@ export class CoordinatorClient {
   close(): void {
     this.sessions.close();
     this.admin.close();
+    this.users.close();
     this.blobs.close();
     this.healthClient.close();
     this.channel.close();
+  }
+
+  /** One unary call with this client's token and a deadline (for the calls of cli/identity-client.ts and others). */
+  unary<T>(invoke: Invoke<T>, deadlineMs: number = DEADLINES_MS.quick, signal?: AbortSignal): Promise<T> {
+    return this.call(invoke, deadlineMs, signal);
   }
 
   private async call<T>(invoke: Invoke<T>, deadlineMs: number, signal?: AbortSignal): Promise<T> {

@@ -24,6 +24,12 @@ const COMMANDS: Record<string, CommandEntry> = {
   queue: { summary: 'list the queue in scheduling order; `queue why SESSION` says why it waits', load: async () => (await import('./commands/queue.js')).queueCommand },
   dataset: { summary: 'push, list, pull, remove and share datasets', load: async () => (await import('./commands/dataset.js')).datasetCommand },
   model: { summary: "list a session's checkpoints, pull one", load: async () => (await import('./commands/model.js')).modelCommand },
+  share: { summary: 'share a session with another user (read, or --control)', load: async () => (await import('./commands/share.js')).shareCommand },
+  login: { summary: 'log in to a coordinator with a token (kept in $NSML_HOME/credentials)', load: async () => (await import('./commands/login.js')).loginCommand },
+  logout: { summary: "forget this machine's token for a coordinator", load: async () => (await import('./commands/login.js')).logoutCommand },
+  whoami: { summary: 'who the coordinator takes you for', load: async () => (await import('./commands/login.js')).whoamiCommand },
+  token: { summary: 'list, create and revoke your tokens', load: async () => (await import('./commands/token.js')).tokenCommand },
+  user: { summary: 'add users and list them (admins)', load: async () => (await import('./commands/user.js')).userCommand },
   node: { summary: 'list nodes, drain one', load: async () => (await import('./commands/node.js')).nodeCommand },
   admin: { summary: 'cluster administration: gc (collect unreferenced blobs)', load: async () => (await import('./commands/admin.js')).adminCommand },
   up: { summary: 'start a coordinator and an agent on this machine', load: async () => (await import('./commands/up.js')).upCommand },
@@ -44,7 +50,7 @@ ${lines.join('\n')}
 
 Run \`nsml COMMAND --help\` for a command's options.
 Environment: NSML_COORDINATOR=HOST:PORT (else $NSML_HOME/config.json, else 127.0.0.1:7450),
-NSML_USER (default: your login), NSML_HOME (default ~/.nsml).
+NSML_TOKEN (else the token \`nsml login\` kept in $NSML_HOME/credentials), NSML_HOME (default ~/.nsml).
 TLS: nsml --ca FILE COMMAND (or NSML_CA=FILE) verifies the coordinator with this CA, --tls
 (NSML_TLS=1) with the default roots; NSML_TLS_CERT and NSML_TLS_KEY name a client
 certificate (mutual TLS).

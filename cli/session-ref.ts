@@ -9,3 +9,8 @@ export function resolveSessionName(text: string, user: string): string {
   parseSessionName(full);
   return full;
 }
+
+/** resolveSessionName, asking the coordinator who the caller is only when the name is short. */
+export async function resolveSession(text: string, client: { userName(signal?: AbortSignal): Promise<string> }, signal?: AbortSignal): Promise<string> {
+  return resolveSessionName(text, text.split('/').length === 2 ? await client.userName(signal) : '');
+}

@@ -51,6 +51,18 @@ export function coordinatorAddress(env: NodeJS.ProcessEnv = process.env): string
   return readClientConfig(env).coordinator ?? `127.0.0.1:${DEFAULT_PORT}`;
 }
 
+/**
+ * The OS user running this process as an nsml user name (the coordinator's default admin and
+ * `nsml up`'s first user): its login name when that is a valid nsml name, else `admin`.
+ */
+export function osUser(): string {
+  try {
+    return validateUser(userInfo().username);
+  } catch {
+    return 'admin';
+  }
+}
+
 /** The acting user: NSML_USER, else the OS user. */
 export function currentUser(env: NodeJS.ProcessEnv = process.env): string {
   const user = env.NSML_USER && env.NSML_USER.length > 0 ? env.NSML_USER : userInfo().username;

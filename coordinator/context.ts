@@ -1,4 +1,6 @@
 import type { AgentRegistry } from './agents/agent-registry.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { BlobAccess } from './auth/blob-access.js';
 import type { BlobCollector } from './blobs/blob-gc.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { CommandQueue } from './commands/command-queue.js';
@@ -24,6 +26,10 @@ export interface CoordinatorContext {
   commands: CommandQueue;
   /** The collector of unreferenced blobs (`nsml admin gc`, and its schedule). */
   gc: BlobCollector;
+  /** Turns a call's token into its caller (coordinator/auth). */
+  auth: Authenticator;
+  /** Which blobs a caller may read (Get, and Has per caller). */
+  blobAccess: BlobAccess;
   /** Aborted when the coordinator closes: long calls (Wait, Logs, Watch, agent streams) end. */
   closing: AbortSignal;
 }

@@ -25,6 +25,10 @@ import { checkpointService } from './services/checkpoint-service.js';
 import { datasetService } from './services/dataset-service.js';
 import { HealthState, healthService } from './services/health-service.js';
 import { sessionService } from './services/session-service.js';
+import { userService } from './services/user-service.js';
+import { Authenticator } from './auth/authenticator.js';
+import { BlobAccess } from './auth/blob-access.js';
+import { bootstrapAdmins } from './auth/bootstrap.js';
 import { Lifecycle } from './sessions/lifecycle.js';
 import { SchedulerLoop, type SchedulerLoopStatus } from './sessions/scheduler-loop.js';
 import { openStore } from './store/sqlite-store.js';
@@ -134,14 +138,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       roots: store, blobs, target: blobs.sweepTarget(), guard, clock: o.clock, logger: o.logger.child({ component: 'gc' }),
       graceMs: o.gcGraceMs, intervalMs: o.gcIntervalMs,
     });
-    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, gc, closing: closing.signal };
+    const auth = new Authenticator({ store, clock: o.clock });
+    const blobAccess = new BlobAccess({ store, blobs });
+    bootstrapAdmins({ store, clock: o.clock, logger: o.logger }, o.admins, o.dataDir);
+    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, gc, auth, blobAccess, closing: closing.signal };
     const proto = loadProto();
     server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
     server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));
-    server.addService(proto.nsml.v1.BlobService.service, blobService(blobs, guard));
+    server.addService(proto.nsml.v1.BlobService.service, blobService(blobs, { auth, access: blobAccess, users: store.users }, guard));
     server.addService(proto.nsml.v1.AdminService.service, adminService(ctx));
-    server.addService(proto.nsml.v1.DatasetService.service, datasetService(datasets));
-    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock, guard })));
+    server.addService(proto.nsml.v1.UserService.service, userService(ctx));
+    server.addService(proto.nsml.v1.DatasetService.service, datasetService(datasets, { auth, blobs, blobAccess }));
+    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock, guard }), { auth, store, blobs, blobAccess }));
     server.addService(proto.grpc.health.v1.Health.service, healthService(health));
     port = await bind(server, o);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
-import { DEFAULT_PORT, currentUser } from '../common/config.js';
+import { DEFAULT_PORT, osUser } from '../common/config.js';
 import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
 import { compileServerTls, type ServerTls, type ServerTlsOptions } from '../common/grpc/credentials.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -42,7 +42,11 @@ export interface CoordinatorOptions {
   gcGraceMs?: number;
   /** How long a blob asked about by Has (or stored by Put) stays held for an upload that never registers a manifest; default 6 h. */
   uploadLeaseMs?: number;
-  /** Users who may run admin commands (`nsml admin gc`); default: the user running the coordinator (NSML_USER, else the login). */
+  /**
+   * Admin users, made so at every start (admins may do everything: see every session, add users,
+   * drain nodes, collect garbage); default: the OS user running the coordinator. The first one's
+   * token is kept in `<data>/admin-token` (coordinator/auth/bootstrap.ts).
+   */
   admins?: string[];
   /** Listen with TLS (mutual with `clientCa`); default plaintext. The files are read and checked at start. */
   tls?: ServerTlsOptions;
@@ -133,7 +137,7 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
 const HOUR_MS = 3_600_000;
 
 function compileAdmins(admins: string[] | undefined): readonly string[] {
-  if (admins === undefined) return [currentUser()];
+  if (admins === undefined) return [osUser()];
   try {
     return [...new Set(admins.map(validateUser))];
   } catch (err) {

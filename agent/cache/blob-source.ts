@@ -3,6 +3,7 @@ import { downloadBlob } from '../../common/blobs/download.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { type ClientTls, dial } from '../../common/grpc/credentials.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
+import { tokenInterceptor } from '../../common/grpc/token-interceptor.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { BlobServiceClient } from '../../common/proto/types.js';
 
@@ -31,10 +32,10 @@ export interface BlobSource {
 export const BLOB_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
 /** Blobs from the coordinator's BlobService (verified and written atomically by downloadBlob). */
-export function createGrpcBlobSource(address: string, tls?: ClientTls): BlobSource {
+export function createGrpcBlobSource(address: string, tls?: ClientTls, credential: () => string = () => ''): BlobSource {
   const proto = loadProto();
   const { credentials, options } = dial(tls, address, { ...CLIENT_CHANNEL_OPTIONS, 'grpc-node.flow_control_window': BLOB_FLOW_CONTROL_WINDOW });
-  const client = new proto.nsml.v1.BlobService(address, credentials, options) as BlobServiceClient;
+  const client = new proto.nsml.v1.BlobService(address, credentials, { ...options, interceptors: [tokenInterceptor(credential)] }) as BlobServiceClient;
   return {
     verifies: true,
     fetch: async (hash, destPath, fetchOptions = {}) => {

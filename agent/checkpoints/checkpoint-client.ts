@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ClientTls, dial } from '../../common/grpc/credentials.js';
-import { CLIENT_CHANNEL_OPTIONS, USER_KEY, deadline } from '../../common/grpc/options.js';
+import { CLIENT_CHANNEL_OPTIONS, deadline, tokenMetadata } from '../../common/grpc/options.js';
 import { fromServiceError } from '../../common/grpc/status.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { BlobServiceClient, CheckpointServiceClient } from '../../common/proto/types.js';
@@ -11,11 +11,13 @@ export interface CheckpointClients {
   blobs: BlobServiceClient;
   /** The coordinator's address, for error messages. */
   target: string;
+  /** Metadata of a call made for `session` (placed on this node): the node's credential and the session. */
+  metadataFor(session: string): grpc.Metadata;
   close(): void;
 }
 
 /** Clients of the coordinator at `address` over one channel. */
-export function createCheckpointClients(address: string, tls?: ClientTls): CheckpointClients {
+export function createCheckpointClients(address: string, tls?: ClientTls, credential: () => string = () => ''): CheckpointClients {
   const proto = loadProto();
   const { credentials, options } = dial(tls, address, CLIENT_CHANNEL_OPTIONS);
   const channel = new grpc.Channel(address, credentials, options);
@@ -24,6 +26,7 @@ export function createCheckpointClients(address: string, tls?: ClientTls): Check
   const blobs = new proto.nsml.v1.BlobService(address, credentials, shared);
   return {
     checkpoints, blobs, target: address,
+    metadataFor: (session) => tokenMetadata(credential(), session),
     close: () => {
       checkpoints.close();
       blobs.close();
@@ -32,20 +35,15 @@ export function createCheckpointClients(address: string, tls?: ClientTls): Check
   };
 }
 
-export function userMetadata(user: string): grpc.Metadata {
-  const md = new grpc.Metadata();
-  md.set(USER_KEY, user);
-  return md;
-}
 
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
 
-/** One unary call as `user` with a deadline; a failure arrives as NsmlError with the server's code. */
+/** One unary call with `md` (see `metadataFor`) and a deadline; a failure arrives as NsmlError with the server's code. */
 export function callAs<T>(
-  user: string, target: string, deadlineMs: number,
+  md: grpc.Metadata, target: string, deadlineMs: number,
   invoke: (md: grpc.Metadata, options: grpc.CallOptions, cb: Callback<T>) => unknown,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    invoke(userMetadata(user), { deadline: deadline(deadlineMs) }, (err, value) => (err ? reject(fromServiceError(err, target)) : resolve(value as T)));
+    invoke(md, { deadline: deadline(deadlineMs) }, (err, value) => (err ? reject(fromServiceError(err, target)) : resolve(value as T)));
   });
 }

@@ -47,21 +47,27 @@ afterEach(async () => {
 
 /** A session of `user` placed on the scripted agent (epoch 1). */
 async function placedSession(user = 'alice'): Promise<string> {
-  const s = await unaryCall(t.clients.sessions, t.clients.sessions.Submit, { entry: 'main.py', workspace }, user) as Session__Output;
+  const ws = user === 'alice' ? workspace : await uploadWorkspace(t.clients.blobs, { 'main.py': 'print(1)\n' }, user);
+  const s = await unaryCall(t.clients.sessions, t.clients.sessions.Submit, { entry: 'main.py', workspace: ws }, user) as Session__Output;
   await agent.next((m) => (m.start?.session === s.name ? m.start : undefined));
   return s.name;
 }
 
+/** The credential the coordinator issued to the scripted agent n1: the ops act for sessions placed on it. */
+const nodeCredential = (): string => FakeAgent.secrets.get('n1') ?? '';
+
 /** A blob cache of its own, as on another node. */
 function nodeCache(name: string): BlobCache {
-  const source: BlobSource = createGrpcBlobSource(t.coordinator.address);
+  const source: BlobSource = createGrpcBlobSource(t.coordinator.address, undefined, nodeCredential);
   closers.push(() => source.close());
   return new BlobCache(join(dir, name, 'blobs'), source);
 }
 
 function opsFor(session: string, options: { user?: string; epoch?: number; cache?: BlobCache } = {}): CheckpointOps {
+  const clients = createCheckpointClients(t.coordinator.address, undefined, nodeCredential);
+  closers.push(() => clients.close());
   const ops = createCheckpointOps({
-    coordinator: t.coordinator.address, blobCache: options.cache ?? nodeCache(`node-${closers.length}`), session,
+    clients, blobCache: options.cache ?? nodeCache(`node-${closers.length}`), session,
     epoch: options.epoch ?? 1, user: options.user ?? 'alice', workDir: join(dir, 'loads'), logger: silentLogger,
   });
   closers.push(() => ops.close());
@@ -139,7 +145,7 @@ describe('createCheckpointOps', () => {
 
   it('makes ops per rank over shared clients, loading beside the checkpoint folder', async () => {
     const session = await placedSession();
-    const clients = createCheckpointClients(t.coordinator.address);
+    const clients = createCheckpointClients(t.coordinator.address, undefined, nodeCredential);
     closers.push(() => clients.close());
     const rankDir = join(dir, 'rank-folder');
     const ops = checkpointOpsFactory({ clients, blobCache: nodeCache('shared'), logger: silentLogger })({
@@ -156,7 +162,7 @@ describe('createCheckpointOps', () => {
     const mine = await placedSession('alice');
     const theirs = await placedSession('bob');
     await opsFor(theirs, { user: 'bob' }).save({ name: '1', source: 'sdk', ...(await checkpointFiles({ model: 'b' })), summary: {} });
-    expect((await rejection(opsFor(mine).load({ session: theirs, name: '1' }))).code).toBe('NSML_E_PERMISSION_DENIED');
+    expect((await rejection(opsFor(mine).load({ session: theirs, name: '1' }))).code).toBe('NSML_E_SESSION_NOT_FOUND');
   });
 });
 

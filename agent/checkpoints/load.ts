@@ -14,7 +14,7 @@ export const MAX_EXISTING = 100;
 
 async function existingNames(o: CompiledCheckpointOpsOptions, session: string): Promise<string[]> {
   const { clients } = o;
-  const r = await callAs<ListCheckpointsResponse__Output>(o.user, clients.target, o.quickDeadlineMs,
+  const r = await callAs<ListCheckpointsResponse__Output>(clients.metadataFor(o.session), clients.target, o.quickDeadlineMs,
     (md, opts, cb) => clients.checkpoints.List({ session, limit: MAX_EXISTING }, md, opts, cb));
   return r.checkpoints.map((c) => c.name);
 }
@@ -23,7 +23,7 @@ async function existingNames(o: CompiledCheckpointOpsOptions, session: string): 
 async function find(o: CompiledCheckpointOpsOptions, session: string, name: string): Promise<Checkpoint__Output> {
   const { clients } = o;
   try {
-    return await callAs<Checkpoint__Output>(o.user, clients.target, o.quickDeadlineMs,
+    return await callAs<Checkpoint__Output>(clients.metadataFor(o.session), clients.target, o.quickDeadlineMs,
       (md, opts, cb) => clients.checkpoints.Get({ session, name }, md, opts, cb));
   } catch (err) {
     if (!isNsmlError(err, ErrorCodes.NOT_FOUND)) throw err;

@@ -5,7 +5,7 @@ import { encodeManifest, type ManifestEntry } from '../../common/manifest.js';
 import type { Checkpoint__Output } from '../../common/proto/types.js';
 import type { CheckpointFile } from '../bridge/checkpoint-files.js';
 import type { CheckpointSaveRequest, CheckpointSaveResult } from '../bridge/handler.js';
-import { callAs, userMetadata } from './checkpoint-client.js';
+import { callAs } from './checkpoint-client.js';
 import type { CompiledCheckpointOpsOptions } from './options.js';
 
 async function hashOne(file: CheckpointFile): Promise<BlobFile & { entry: ManifestEntry }> {
@@ -39,12 +39,12 @@ async function hashAll(files: CheckpointFile[], parallel: number): Promise<Array
 export async function saveCheckpoint(o: CompiledCheckpointOpsOptions, req: CheckpointSaveRequest): Promise<CheckpointSaveResult> {
   const started = Date.now();
   const { clients } = o;
-  const upload = { metadata: userMetadata(o.user), target: clients.target };
+  const upload = { metadata: clients.metadataFor(o.session), target: clients.target };
   const hashed = await hashAll(req.files, o.parallel);
   const files = await uploadFiles(clients.blobs, hashed, upload);
   const manifest = encodeManifest(hashed.map((h) => h.entry));
   const m = await uploadBytes(clients.blobs, manifest.bytes, upload);
-  const registered = await callAs<Checkpoint__Output>(o.user, clients.target, o.registerDeadlineMs, (md, opts, cb) => clients.checkpoints.Register({
+  const registered = await callAs<Checkpoint__Output>(clients.metadataFor(o.session), clients.target, o.registerDeadlineMs, (md, opts, cb) => clients.checkpoints.Register({
     session: o.session, epoch: o.epoch, name: req.name, manifest: manifest.hash, summary: req.summary, source: req.source,
   }, md, opts, cb));
   const result = { files: registered.files, bytes: registered.bytes, uploadedBytes: files.uploadedBytes + m.uploadedBytes };

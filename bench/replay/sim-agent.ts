@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { AGENT_CHANNEL_OPTIONS, USER_KEY, deadline } from '../../common/grpc/options.js';
+import { AGENT_CHANNEL_OPTIONS, deadline, tokenMetadata } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type {
   AgentMessage, AgentServiceClient, CheckpointServiceClient, CoordinatorMessage__Output, GpuInfo, StartSession__Output, StopSession__Output,
@@ -44,12 +44,17 @@ export class SimAgent {
   private readonly call: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
   private readonly ranks = new Map<string, Rank>();
   checkpointFailures = 0;
+  /** The credential the coordinator issued at registration: checkpoints are registered with it, for the session. */
+  private nodeSecret = '';
 
   private constructor(private readonly o: SimAgentOptions, registered: () => void) {
     this.client = new (loadProto().nsml.v1.AgentService)(o.address, grpc.credentials.createInsecure(), { ...AGENT_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
     this.call = this.client.Connect();
     this.call.on('data', (m: CoordinatorMessage__Output) => {
-      if (m.registered) registered();
+      if (m.registered) {
+        this.nodeSecret = m.registered.nodeSecret || this.nodeSecret;
+        registered();
+      }
       if (m.start) this.start(m.start);
       if (m.stop) this.stop(m.stop);
     });
@@ -103,8 +108,7 @@ export class SimAgent {
   }
 
   private checkpoint(r: Rank, name: string): void {
-    const md = new grpc.Metadata();
-    md.set(USER_KEY, this.o.user);
+    const md = tokenMetadata(this.nodeSecret, r.session);
     const req = { session: r.session, epoch: r.epoch, name, manifest: this.o.manifest, summary: {}, source: 'sdk' };
     this.o.checkpoints.Register(req, md, { deadline: deadline(10_000) }, (err) => {
       if (err) this.checkpointFailures++;

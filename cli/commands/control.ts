@@ -5,7 +5,7 @@ import { type Command, printUsage, withClient } from '../command.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { parseFlags, usageError } from '../flags.js';
 import { printJson } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 
 const USAGE = `Usage: nsml control SESSION COMMAND [ARGS] [--timeout DURATION] [--json]
 
@@ -104,7 +104,7 @@ export const controlCommand: Command = {
     const timeoutMs = parsed.values.timeout === undefined ? 30_000 : parseDuration(parsed.values.timeout, '--timeout');
     if (timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) throw usageError(`--timeout must be more than 0 and at most ${formatDuration(MAX_TIMEOUT_MS)}`, 'control');
     return withClient(io, async (client) => {
-      const name = resolveSessionName(sessionWord!, client.user);
+      const name = await resolveSession(sessionWord!, client, io.signal);
       const r = await client.control({ name, command: body.name, argsJson: JSON.stringify(body.args), timeoutMs }, io.signal);
       if (parsed.values.json) printJson(io, { ...r, value: parseValue(r.valueJson) });
       if (r.state === 'applied') {

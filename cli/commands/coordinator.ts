@@ -1,4 +1,6 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
+import { readJoinTokenFile } from '../../agent/join-token-file.js';
 import { DEFAULT_PORT, nsmlHome } from '../../common/config.js';
 import { type Command, printUsage } from '../command.js';
 import { parseDuration } from '../duration.js';
@@ -10,7 +12,7 @@ import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
 
 const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
-                        [--join-token TOKEN] [--policy NAME] [--gc-interval DURATION]
+                        [--join-token-file FILE] [--policy NAME] [--gc-interval DURATION]
                         [--gc-grace DURATION] [--upload-lease DURATION] [--admins U1,U2]
                         [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
        nsml coordinator install-service [--output DIR] [--user USER] [the options above]
@@ -22,7 +24,8 @@ Options:
   --port P                    port (default ${DEFAULT_PORT}; 0 picks a free one)
   --data DIR                  state and blobs (default $NSML_HOME/coordinator)
   --heartbeat-timeout DUR     a node silent this long is down, e.g. 15s (default 15s)
-  --join-token TOKEN          agents must present it (default: $NSML_JOIN_TOKEN, else none)
+  --join-token-file FILE      agents must present the token in FILE (mode 600); --join-token TOKEN
+                              and $NSML_JOIN_TOKEN work too but are visible in /proc (default: none)
   --policy NAME               scheduling policy: default (priorities, fair share, least attained
                               service, backfill for a starving head, preemption), backfill,
                               first-fit or fifo (default: default)
@@ -31,16 +34,17 @@ Options:
   --gc-grace DUR              never collect a blob younger than this (default 1h)
   --upload-lease DUR          a blob an upload asked about stays held this long unless a manifest
                               over it is registered sooner (default 6h)
-  --admins U1,U2              users who may run \`nsml admin\` commands (default: the user running
-                              the coordinator, NSML_USER or the login)
+  --admins U1,U2              admin users, made so at every start (default: the OS user running
+                              it); the first one's token is kept in DATA/admin-token (mode 600):
+                              \`nsml login --token-file DATA/admin-token\`
   --tls-cert FILE             serve TLS with this PEM certificate (chain); its subjectAltName
                               must cover the address clients dial (default: plaintext)
   --tls-key FILE              the certificate's PEM private key
   --client-ca FILE            mutual TLS: every client (agents, the CLI) must present a
                               certificate signed by this CA
 
-install-service writes nsml-coordinator.service (and nsml-coordinator.env holding the join
-token, mode 600) for systemd:
+install-service writes nsml-coordinator.service (and nsml-coordinator.join-token, mode 600, when
+a token is given) for systemd:
   --output DIR                where to write them (default /etc/systemd/system)
   --user USER                 run the coordinator as USER
 Service defaults: --host 0.0.0.0 --data /var/lib/nsml/coordinator.
@@ -52,6 +56,7 @@ const RUN_FLAGS = {
   data: { type: 'string' },
   'heartbeat-timeout': { type: 'string' },
   'join-token': { type: 'string' },
+  'join-token-file': { type: 'string' },
   policy: { type: 'string' },
   'gc-interval': { type: 'string' },
   'gc-grace': { type: 'string' },
@@ -77,7 +82,7 @@ export const coordinatorCommand: Command = {
       host: values.host,
       port: intFlag(values.port, '--port', DEFAULT_PORT, 0, 65535),
       heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
-      joinToken: values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined),
+      joinToken: coordinatorJoinToken(values, io),
       policy: values.policy,
       gcIntervalMs: optionalDuration(values['gc-interval'], '--gc-interval'),
       gcGraceMs: optionalDuration(values['gc-grace'], '--gc-grace'),
@@ -112,10 +117,11 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv, SERVICE_FLAGS, 'coordinator');
   if (!parsed) return printUsage(io, USAGE);
   const { values } = parsed;
-  const token = values['join-token'] ?? io.env.NSML_JOIN_TOKEN;
-  const written = writeUnit(values.output ?? '/etc/systemd/system', 'nsml-coordinator', {
+  const output = values.output ?? '/etc/systemd/system';
+  const tokenFile = serviceTokenFile(values, io, output);
+  const written = writeUnit(output, 'nsml-coordinator', {
     description: 'nsml coordinator',
-    execStart: [process.execPath, nsmlBin(), 'coordinator', ...serviceArgs(values)],
+    execStart: [process.execPath, nsmlBin(), 'coordinator', ...serviceArgs(values), ...(tokenFile ? ['--join-token-file', tokenFile] : [])],
     user: values.user,
     service: [
       ['Restart', 'on-failure'],
@@ -123,9 +129,9 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
       ['TimeoutStopSec', '30'],
       ['LimitNOFILE', '65536'],
     ],
-  }, token ? { NSML_JOIN_TOKEN: token } : {});
+  }, {});
   io.out(`wrote ${written.unitPath}\n`);
-  if (written.environmentPath) io.out(`wrote ${written.environmentPath} (the join token; mode 600)\n`);
+  if (tokenFile) io.out(`the join token is read from ${tokenFile} (mode 600)\n`);
   else io.err('warning: no --join-token: any machine that reaches the port can join as a node\n');
   io.out('enable it with: systemctl daemon-reload && systemctl enable --now nsml-coordinator\n');
   return 0;
@@ -142,4 +148,36 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
   const tls = tlsFlags(values);
   if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa ? ['--client-ca', tls.clientCa] : []));
   return args;
+}
+
+/**
+ * The join token agents must present: from --join-token-file (mode 600, checked), else
+ * --join-token or $NSML_JOIN_TOKEN with a warning (a command line is readable by every local user
+ * in /proc/PID/cmdline); the variable leaves this process's environment once read.
+ */
+function coordinatorJoinToken(values: { 'join-token'?: string; 'join-token-file'?: string }, io: CliIo): string | undefined {
+  const fromEnv = io.env.NSML_JOIN_TOKEN || undefined;
+  delete io.env.NSML_JOIN_TOKEN;
+  delete process.env.NSML_JOIN_TOKEN;
+  if (values['join-token-file'] !== undefined) {
+    if (values['join-token'] !== undefined) throw usageError('give --join-token-file or --join-token, not both', 'coordinator');
+    return readJoinTokenFile(resolve(io.cwd, values['join-token-file']));
+  }
+  if (values['join-token'] !== undefined) {
+    io.err('nsml coordinator: warning: --join-token is visible to every user of this host in /proc/PID/cmdline; write it to a file (chmod 600) and pass --join-token-file\n');
+    return values['join-token'];
+  }
+  return fromEnv;
+}
+
+/** The token file a unit passes: the one given, or `<output>/nsml-coordinator.join-token` (mode 600) written from the token. */
+function serviceTokenFile(values: { 'join-token'?: string; 'join-token-file'?: string }, io: CliIo, output: string): string | undefined {
+  if (values['join-token-file'] !== undefined) return resolve(io.cwd, values['join-token-file']);
+  const token = values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined);
+  if (token === undefined) return undefined;
+  const path = join(output, 'nsml-coordinator.join-token');
+  mkdirSync(output, { recursive: true });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
 }

@@ -1,3 +1,4 @@
+import { issueTestToken } from '../../test/harness/test-coordinator.js';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,7 @@ function write(rel: string, bytes: number | string): void {
 }
 
 function connect(): void {
-  client = new CoordinatorClient({ address: coordinator.address, user: 'alice' });
+  client = new CoordinatorClient({ address: coordinator.address, user: 'alice', token: issueTestToken(join(dir, 'coordinator'), 'alice') });
   datasets = new DatasetClient(client);
 }
 

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
 import { type Coordinator, startCoordinator } from '../../coordinator/main.js';
+import { issueTestToken } from '../../test/harness/test-coordinator.js';
 import { captureIo } from '../io.js';
 import { runCliWith } from '../main.js';
 
@@ -12,7 +13,7 @@ let data: string;
 let coordinator: Coordinator;
 
 async function nsml(argv: string[], user = 'alice') {
-  const io = captureIo({ cwd: dir, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: coordinator.address, NSML_USER: user } });
+  const io = captureIo({ cwd: dir, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: coordinator.address, NSML_TOKEN: issueTestToken(join(dir, 'coordinator'), user) } });
   const code = await runCliWith(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }

@@ -3,7 +3,7 @@ import { intFlag, parseFlags } from '../flags.js';
 import { printJson } from '../io.js';
 import { followLogs } from '../log-follow.js';
 import { logLineJson, printLogLine } from '../log-print.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 
 const USAGE = `Usage: nsml logs SESSION [-f] [--rank N] [--json]
 
@@ -30,7 +30,7 @@ export const logsCommand: Command = {
     const follow = values.follow ?? false;
     const rank = intFlag(values.rank, '--rank', -1, 0, 100_000);
     return withClient(io, async (client) => {
-      const name = resolveSessionName(parsed.positionals[0]!, client.user);
+      const name = await resolveSession(parsed.positionals[0]!, client, io.signal);
       const session = await client.getSession(name, io.signal);
       const prefixRank = session.placements.length > 1 && rank < 0;
       const collected: Record<string, unknown>[] = [];

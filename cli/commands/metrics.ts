@@ -4,7 +4,7 @@ import { type Command, printUsage, withClient } from '../command.js';
 import { parseFlags } from '../flags.js';
 import { formatCount, formatTable } from '../format.js';
 import { printJson, type CliIo } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 import { formatMetricValue, formatTime, jsonNumber } from '../metric-format.js';
 
 const USAGE = `Usage: nsml metrics SESSION [--key KEY] [--last] [--json]
@@ -79,7 +79,7 @@ export const metricsCommand: Command = {
     const key = parsed.values.key ?? '';
     const latest = parsed.values.last ?? false;
     return withClient(io, async (client) => {
-      const name = resolveSessionName(parsed.positionals[0]!, client.user);
+      const name = await resolveSession(parsed.positionals[0]!, client, io.signal);
       const res = await fetchAll(client, name, key, latest, io.signal);
       if (parsed.values.json) {
         printJson(io, { session: name, points: res.points.map(pointJson), events: res.events.map(eventJson), dropped: Number(res.dropped) });

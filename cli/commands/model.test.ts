@@ -10,7 +10,7 @@ let s: CheckpointServer;
 let session: string;
 
 async function nsml(argv: string[], user = 'alice') {
-  const io = captureIo({ cwd: s.dir, env: { NSML_HOME: join(s.dir, 'home'), NSML_COORDINATOR: s.address, NSML_USER: user } });
+  const io = captureIo({ cwd: s.dir, env: { NSML_HOME: join(s.dir, 'home'), NSML_COORDINATOR: s.address, NSML_TOKEN: s.tokenOf(user) } });
   const code = await runCliWith(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
@@ -72,7 +72,7 @@ describe('nsml model', () => {
 
   it("refuses another user's session", async () => {
     const r = await nsml(['model', 'ls', session], 'bob');
-    expect(r.stderr).toContain('NSML_E_PERMISSION_DENIED');
+    expect(r.stderr).toContain('NSML_E_SESSION_NOT_FOUND');
   });
 
   it.each([

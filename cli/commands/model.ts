@@ -8,7 +8,7 @@ import { type Command, printUsage, withClient } from '../command.js';
 import { parseFlags, usageError } from '../flags.js';
 import { formatAgo, formatBytes, formatCount, formatTable, plural, truncate } from '../format.js';
 import { type CliIo, printJson } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 import { downloadTree, fetchManifest } from './dataset-files.js';
 import { createProgress } from './dataset-progress.js';
 
@@ -105,7 +105,7 @@ async function ls(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseFlags(argv, FLAGS, 'model', { min: 1, max: 1 });
   if (!parsed) return printUsage(io, USAGE);
   return withCheckpoints(io, async (client, checkpoints) => {
-    const session = resolveSessionName(parsed.positionals[0]!, client.user);
+    const session = await resolveSession(parsed.positionals[0]!, client, io.signal);
     const list = await checkpoints.list(session, io.signal);
     if (parsed.values.json) printJson(io, list.map(checkpointJson));
     else if (list.length === 0) io.err(`${session} has no checkpoints yet; a script saves one with nsml.save(NAME)\n`);
@@ -121,7 +121,7 @@ async function pull(argv: string[], io: CliIo): Promise<number> {
   const name = validateCheckpointName(nameText);
   const started = Date.now();
   const c = await withCheckpoints(io, async (client, checkpoints) => {
-    const session = resolveSessionName(sessionText, client.user);
+    const session = await resolveSession(sessionText, client, io.signal);
     const found = await checkpoints.get(session, name, io.signal);
     const manifest = await fetchManifest(client, found.manifest);
     const progress = createProgress(io, { label: `pulling ${session}/${name}`, totalBytes: found.bytes, totalFiles: found.files });

@@ -10,7 +10,7 @@ Lists sessions: name, state, GPUs, nodes, age, run time, and why it waits or its
 Options:
   -a, --all        include finished sessions (default: only queued and running ones)
   --user USER      another user's sessions (default: yours)
-  --all-users      every user's sessions
+  --all-users      every session you may see (yours and those shared with you; an admin: all)
   --limit N        at most N sessions (default 200)
   --json           print a JSON array of sessions
 `;

@@ -1,7 +1,7 @@
 import { type Command, printUsage, withClient } from '../command.js';
 import { parseFlags, usageError } from '../flags.js';
 import { printJson } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 import { describeWhy, formatQueueTable } from './queue-view.js';
 
 const USAGE = `Usage: nsml queue [--user USER] [--json]
@@ -35,7 +35,7 @@ export const queueCommand: Command = {
     if (positionals[0] === 'why' && positionals.length !== 2) throw usageError('`nsml queue why` needs one SESSION', 'queue');
     return withClient(io, async (client) => {
       if (positionals[0] === 'why') {
-        const name = resolveSessionName(positionals[1]!, client.user);
+        const name = await resolveSession(positionals[1]!, client, io.signal);
         const [entry, queue] = await Promise.all([client.queueWhy(name, io.signal), client.queue('', io.signal)]);
         if (values.json) printJson(io, entry);
         else io.out(describeWhy(entry, queue.entries.length, queue.policy));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
 import { type Coordinator, startCoordinator } from '../../coordinator/main.js';
+import { issueTestToken } from '../../test/harness/test-coordinator.js';
 import { captureIo } from '../io.js';
 import { runCliWith } from '../main.js';
 import { ScriptedAgent } from '../test-fixtures/scripted-agent.js';
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 async function nsml(argv: string[]) {
-  const io = captureIo({ cwd: ws, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: coordinator.address, NSML_USER: 'carol' } });
+  const io = captureIo({ cwd: ws, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: coordinator.address, NSML_TOKEN: issueTestToken(join(dir, 'coordinator'), 'carol') } });
   const code = await runCliWith(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
@@ -72,7 +73,7 @@ describe('the CLI against the real coordinator', () => {
     for (let i = 0; i < 200 && !existsSync(info); i++) await new Promise((r) => setTimeout(r, 25));
     const { address } = JSON.parse(readFileSync(info, 'utf8')) as { address: string };
     expect(io.stderr()).toContain(`listening on ${address}`);
-    const ps = captureIo({ env: { NSML_COORDINATOR: address, NSML_USER: 'dave' } });
+    const ps = captureIo({ env: { NSML_COORDINATOR: address, NSML_TOKEN: issueTestToken(data, 'dave') } });
     expect(await runCliWith(['ps', '--json'], ps)).toBe(0);
     expect(ps.stdout().trim()).toBe('[]');
     controller.abort();

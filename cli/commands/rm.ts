@@ -1,7 +1,7 @@
 import { type Command, printUsage, withClient } from '../command.js';
 import { parseFlags } from '../flags.js';
 import { printJson } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 
 const USAGE = `Usage: nsml rm SESSION... [--json]
 
@@ -24,7 +24,7 @@ export const rmCommand: Command = {
     if (!parsed) return printUsage(io, USAGE);
     const removed = await withClient(io, async (client) => {
       const out = [];
-      for (const ref of parsed.positionals) out.push(await client.removeSession(resolveSessionName(ref, client.user), io.signal));
+      for (const ref of parsed.positionals) out.push(await client.removeSession(await resolveSession(ref, client, io.signal), io.signal));
       return out;
     });
     if (parsed.values.json) printJson(io, removed);

@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function nsml(argv: string[], env: Record<string, string> = {}) {
-  const io = captureIo({ cwd: dir, env: { NSML_HOME: join(dir, 'home'), NSML_USER: 'alice', ...env } });
+  const io = captureIo({ cwd: dir, env: { NSML_HOME: join(dir, 'home'), ...env } });
   const code = await runCliWith(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
@@ -52,6 +52,18 @@ describe('install-service', () => {
     expect(unit).toMatch(/^User=nsml$/m);
     expect(unit).toMatch(/coordinator --host 0\.0\.0\.0 --port 7000 --data \/var\/lib\/nsml\/coordinator --heartbeat-timeout 30s$/m);
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+  });
+
+  it('keeps a coordinator\'s join token in a mode-600 file that the unit names, never in the unit or an environment', async () => {
+    const r = await nsml(['coordinator', 'install-service', '--output', dir, '--join-token', 's3cret']);
+    expect(r.code, r.stderr).toBe(0);
+    const tokenFile = join(dir, 'nsml-coordinator.join-token');
+    expect(readFileSync(tokenFile, 'utf8')).toBe('s3cret\n');
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const unit = readFileSync(join(dir, 'nsml-coordinator.service'), 'utf8');
+    expect(unit).toContain(`--join-token-file ${tokenFile}`);
+    expect(unit).not.toContain('s3cret');
+    expect(unit).not.toMatch(/EnvironmentFile/);
   });
 
   it('refuses bad values', async () => {

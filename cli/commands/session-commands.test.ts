@@ -9,7 +9,7 @@ import { sha256 } from '../../common/hashing.js';
 import { CoordinatorClient } from '../client.js';
 import { captureIo } from '../io.js';
 import { runCliWith } from '../main.js';
-import { FakeCoordinator, line } from '../test-fixtures/fake-coordinator.js';
+import { FakeCoordinator, fakeToken, line } from '../test-fixtures/fake-coordinator.js';
 
 let fake: FakeCoordinator;
 let dir: string;
@@ -29,7 +29,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function nsml(argv: string[], env: Record<string, string> = {}) {
-  const io = captureIo({ cwd: ws, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: fake.address, NSML_USER: 'alice', ...env } });
+  const io = captureIo({ cwd: ws, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: fake.address, NSML_TOKEN: fakeToken('alice'), ...env } });
   const code = await runCliWith(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
@@ -115,7 +115,7 @@ describe('nsml run', () => {
       call.write(line(1, 'working'));
       setTimeout(() => controller.abort(), 50);
     };
-    const io = captureIo({ cwd: ws, signal: controller.signal, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: fake.address, NSML_USER: 'alice' } });
+    const io = captureIo({ cwd: ws, signal: controller.signal, env: { NSML_HOME: join(dir, 'home'), NSML_COORDINATOR: fake.address, NSML_TOKEN: fakeToken('alice') } });
     expect(await runCliWith(['run'], io)).toBe(130);
     expect(io.stdout()).toBe('alice/scratch/1\nworking\n');
     expect(io.stderr()).toContain('alice/scratch/1 keeps running: `nsml logs -f alice/scratch/1` to follow');

@@ -2,7 +2,7 @@ import { type Command, printUsage, withClient } from '../command.js';
 import { parseDuration } from '../duration.js';
 import { parseFlags } from '../flags.js';
 import { printJson } from '../io.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 
 const USAGE = `Usage: nsml stop SESSION [--grace DURATION] [--json]
 
@@ -24,8 +24,8 @@ export const stopCommand: Command = {
     const parsed = parseFlags(argv, FLAGS, 'stop', { min: 1, max: 1 });
     if (!parsed) return printUsage(io, USAGE);
     const graceMs = parsed.values.grace === undefined ? 0 : parseDuration(parsed.values.grace, '--grace');
-    const session = await withClient(io, (client) =>
-      client.stopSession(resolveSessionName(parsed.positionals[0]!, client.user), graceMs, io.signal),
+    const session = await withClient(io, async (client) =>
+      client.stopSession(await resolveSession(parsed.positionals[0]!, client, io.signal), graceMs, io.signal),
     );
     if (parsed.values.json) printJson(io, session);
     else io.out(`${session.name}: ${session.state}${session.reason ? ` (${session.reason})` : ''}\n`);

@@ -30,7 +30,7 @@ async function nsml(args: string[], cwd?: string): Promise<{ code: number; stdou
   try {
     const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'nsml.js'), ...args], {
       cwd,
-      env: { ...process.env, NSML_HOME: home, NSML_USER: 'alice', NSML_COORDINATOR: '', NSML_LOG_LEVEL: 'warn' },
+      env: { ...process.env, NSML_HOME: home, NSML_COORDINATOR: '', NSML_LOG_LEVEL: 'warn' },
       timeout: 60_000,
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };

@@ -4,6 +4,7 @@ import { type Command, printUsage } from '../command.js';
 import { intFlag, parseFlags } from '../flags.js';
 import { type CliIo, printJson } from '../io.js';
 import { embeddedStatus, isServing, localAgentPid, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
+import { logInAsFirstAdmin } from '../local/first-login.js';
 import { type LocalPaths, localPaths } from '../local/paths.js';
 import { stopActiveSessions } from '../local/stop-sessions.js';
 import { isNsmlProcess, readPid, removeFile, spawnDetached, stopProcess, writePid } from '../local/processes.js';
@@ -56,11 +57,13 @@ async function upInBackground(paths: LocalPaths, port: number, io: CliIo): Promi
   const before = await embeddedStatus(paths, io.env);
   if (before.up && before.address) {
     rememberAddress(io.env, before.address);
+    logInAsFirstAdmin(paths, before.address, io.env);
     io.out(`nsml is already up: coordinator ${before.address} (pid ${before.coordinator.pid}), agent (pid ${before.agent.pid})\n`);
     return 0;
   }
   const address = before.coordinator.serving && before.address ? before.address : `127.0.0.1:${port}`;
   const coordinatorPid = before.coordinator.serving ? before.coordinator.pid! : await startCoordinator(paths, port, address, io);
+  logInAsFirstAdmin(paths, address, io.env);
   const agentPid = before.agent.running ? before.agent.pid! : await startAgent(paths, address, io);
   rememberAddress(io.env, address);
   io.out(`nsml is up: coordinator ${address} (pid ${coordinatorPid}), agent (pid ${agentPid})\n`);

@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../duration.js';
 import { parseFlags } from '../flags.js';
 import { printJson } from '../io.js';
 import { isTerminal } from '../retry.js';
-import { resolveSessionName } from '../session-ref.js';
+import { resolveSession } from '../session-ref.js';
 import { waitForEnd } from '../session-wait.js';
 import { describeOutcome } from '../session-view.js';
 
@@ -30,7 +30,7 @@ export const waitCommand: Command = {
     if (!parsed) return printUsage(io, USAGE);
     const timeoutMs = parsed.values.timeout === undefined ? undefined : parseDuration(parsed.values.timeout, '--timeout');
     return withClient(io, async (client) => {
-      const name = resolveSessionName(parsed.positionals[0]!, client.user);
+      const name = await resolveSession(parsed.positionals[0]!, client, io.signal);
       const session = (await waitForEnd(client, name, { timeoutMs, signal: io.signal })) ?? (await client.getSession(name));
       if (parsed.values.json) printJson(io, session);
       else io.out(describeOutcome(session, Date.now()) + '\n');

@@ -1,6 +1,7 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { CliIo } from '../io.js';
 import { isServing, rememberAddress } from './embedded.js';
+import { logInAsFirstAdmin } from './first-login.js';
 import type { LocalPaths } from './paths.js';
 import { untilAborted } from './signals.js';
 
@@ -19,6 +20,7 @@ export async function runForeground(paths: LocalPaths, port: number, io: CliIo):
   try {
     agent = await startAgent({ coordinator: coordinator.address, dataDir: paths.agentData, advertiseAddress: '127.0.0.1' });
     rememberAddress(io.env, coordinator.address);
+    logInAsFirstAdmin(paths, coordinator.address, io.env);
     io.out(`nsml is up in the foreground: coordinator ${coordinator.address}; Ctrl-C to stop\n`);
     await untilAborted(io.signal);
     io.err('stopping the agent and the coordinator\n');

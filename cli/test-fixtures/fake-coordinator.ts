@@ -1,6 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { USER_KEY } from '../../common/grpc/options.js';
+import { AUTH_KEY } from '../../common/grpc/options.js';
+
+/** The fake takes `Bearer fake:NAME` as user NAME (fakeToken); anything else is `anonymous`. */
+export const fakeToken = (user: string): string => `fake:${user}`;
+const userOfCall = (call: any): string => /^Bearer fake:(.+)$/.exec(String(call.metadata.get(AUTH_KEY)[0] ?? ''))?.[1] ?? 'anonymous';
 import { loadProto } from '../../common/proto/load.js';
 import type { LogLine, Node, Session, SubmitRequest } from '../../common/proto/types.js';
 
@@ -32,6 +36,7 @@ export class FakeCoordinator {
     fake.server.addService(proto.nsml.v1.SessionService.service, fake.sessionHandlers());
     fake.server.addService(proto.nsml.v1.BlobService.service, fake.blobHandlers());
     fake.server.addService(proto.nsml.v1.AdminService.service, fake.adminHandlers());
+    fake.server.addService(proto.nsml.v1.UserService.service, { WhoAmI: (call: any, cb: Handler) => cb(null, { user: userOfCall(call), admin: false, node: '' }) } as any);
     fake.server.addService(proto.grpc.health.v1.Health.service, { Check: (_c: unknown, cb: Handler) => cb(null, { status: 'SERVING' }) } as any);
     const port = await new Promise<number>((resolve, reject) =>
       fake.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -79,7 +84,7 @@ export class FakeCoordinator {
     return {
       Submit: (call: any, cb: Handler) =>
         this.reply(cb, () => {
-          const user = String(call.metadata.get(USER_KEY)[0] ?? '');
+          const user = userOfCall(call);
           const request = call.request as SubmitRequest;
           this.submits.push({ user, request });
           this.counter += 1;

@@ -1,4 +1,4 @@
-import type { ChannelOptions } from '@grpc/grpc-js';
+import { Metadata, type ChannelOptions } from '@grpc/grpc-js';
 
 /** Largest gRPC message either side accepts (manifests of big trees travel as blobs instead). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -39,5 +39,16 @@ export function deadline(ms: number): Date {
   return new Date(Date.now() + ms);
 }
 
-/** Metadata key naming the calling user (until tokens: see DESIGN.md, Trust). */
-export const USER_KEY = 'nsml-user';
+/** Metadata key carrying the caller's token: `authorization: Bearer nsmlu_…` (or a node's `nsmln_…`). */
+export const AUTH_KEY = 'authorization';
+
+/** Metadata key naming the session an agent calls for (checkpoint save and load, its blobs). */
+export const SESSION_KEY = 'nsml-session';
+
+/** Metadata carrying a token (and, for an agent acting for a session, that session). */
+export function tokenMetadata(token: string, session?: string): Metadata {
+  const md = new Metadata();
+  if (token) md.set(AUTH_KEY, `Bearer ${token}`);
+  if (session) md.set(SESSION_KEY, session);
+  return md;
+}

@@ -10,6 +10,7 @@ import type { ProtoGrpcType as CheckpointProto } from './generated/checkpoint.js
 import type { ProtoGrpcType as DatasetProto } from './generated/dataset.js';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
 import type { ProtoGrpcType as SessionProto } from './generated/session.js';
+import type { ProtoGrpcType as UserProto } from './generated/user.js';
 
 /** The loader options; scripts/gen-proto-types.mjs generates the types with the same ones. */
 export const LOADER_OPTIONS: protoLoader.Options = {
@@ -31,7 +32,7 @@ export function repoRoot(): string {
   }
 }
 
-export type NsmlProto = SessionProto & AgentProto & BlobProto & AdminProto & HealthProto & DatasetProto & CheckpointProto;
+export type NsmlProto = SessionProto & AgentProto & BlobProto & AdminProto & HealthProto & DatasetProto & CheckpointProto & UserProto;
 
 let cached: NsmlProto | undefined;
 
@@ -39,7 +40,7 @@ let cached: NsmlProto | undefined;
 export function loadProto(): NsmlProto {
   if (cached) return cached;
   const protoDir = join(repoRoot(), 'proto');
-  const files = ['nsml/v1/session.proto', 'nsml/v1/agent.proto', 'nsml/v1/blob.proto', 'nsml/v1/admin.proto', 'nsml/v1/dataset.proto', 'nsml/v1/checkpoint.proto', 'grpc/health/v1/health.proto'];
+  const files = ['nsml/v1/session.proto', 'nsml/v1/agent.proto', 'nsml/v1/blob.proto', 'nsml/v1/admin.proto', 'nsml/v1/dataset.proto', 'nsml/v1/checkpoint.proto', 'nsml/v1/user.proto', 'grpc/health/v1/health.proto'];
   const definition = protoLoader.loadSync(files, { ...LOADER_OPTIONS, includeDirs: [protoDir] });
   cached = grpc.loadPackageDefinition(definition) as unknown as NsmlProto;
   return cached;

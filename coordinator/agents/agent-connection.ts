@@ -11,7 +11,8 @@ import { ingestMetricBatch } from '../metrics/metric-ingest.js';
 import type { AgentLink } from './agent-registry.js';
 import { applyDiskReport } from './disk-report.js';
 import { ingestLogBatch } from './log-ingest.js';
-import { hashNodeSecret, newNodeSecret, verifyNodeIdentity } from './node-identity.js';
+import { tokenKind } from '../../common/auth/token.js';
+import { hasNodeSecret, hashNodeSecret, newNodeSecret, verifyNodeIdentity } from './node-identity.js';
 
 type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -120,7 +121,9 @@ export class AgentConnection implements AgentLink {
 
   private register(r: Register__Output): void {
     const { joinToken, clock, heartbeatIntervalMs, logger } = this.ctx.options;
-    if (joinToken !== undefined && !tokenMatches(joinToken, r.joinToken)) {
+    // The join token admits a node once: from then on it presents the credential issued to it.
+    const known = r.nodeSecret !== '' && hasNodeSecret(this.ctx.store, r.nodeId, r.nodeSecret);
+    if (joinToken !== undefined && !known && !tokenMatches(joinToken, r.joinToken)) {
       throw new NsmlError(ErrorCodes.UNAUTHENTICATED, `node ${r.nodeId || '(unnamed)'} presented ${r.joinToken ? 'a wrong' : 'no'} join token; start the agent with the cluster's join token`);
     }
     if (!NODE_ID.test(r.nodeId)) {
@@ -133,7 +136,8 @@ export class AgentConnection implements AgentLink {
     this.registered = true;
     const now = clock.now();
     this.ctx.agents.attach(this, now);
-    const nodeSecret = identity.issue ? newNodeSecret() : '';
+    // A secret from before node credentials were tokens is replaced by one (it authenticates blob fetches too).
+    const nodeSecret = identity.issue || tokenKind(r.nodeSecret) !== 'node' ? newNodeSecret() : '';
     this.ctx.store.transaction(() => {
       this.ctx.store.upsertNode(r.nodeId, { ...EMPTY_INVENTORY, ...(r.inventory ?? {}) }, now);
       if (nodeSecret) this.ctx.store.setNodeSecretHash(r.nodeId, hashNodeSecret(nodeSecret));

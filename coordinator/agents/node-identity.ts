@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mintToken } from '../../common/auth/token.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { Store } from '../store/types.js';
 
@@ -13,9 +14,15 @@ export function hashNodeSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-/** A fresh node secret: 32 random bytes, base64url. */
+/** A fresh node credential: an `nsmln_` token (common/auth/token.ts); it also authenticates the node's blob and checkpoint calls. */
 export function newNodeSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return mintToken('node');
+}
+
+/** Whether `presented` is the secret issued to node `nodeId`. */
+export function hasNodeSecret(store: Pick<Store, 'nodeSecretHash'>, nodeId: string, presented: string): boolean {
+  const stored = store.nodeSecretHash(nodeId);
+  return stored !== undefined && stored !== '' && sameHash(stored, hashNodeSecret(presented));
 }
 
 function sameHash(a: string, b: string): boolean {

@@ -1,3 +1,5 @@
+import type { Caller } from '../auth/caller.js';
+import { sessionFor, type SessionNeed } from '../auth/session-access.js';
 import type { Clock } from '../../common/clock.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { isBlobHash } from '../../common/hashing.js';
@@ -59,14 +61,14 @@ export class CheckpointRegistry {
   /** `guard`: told of every registered manifest, so the blob collector keeps its blobs (UploadGuard). */
   constructor(private readonly deps: { store: Store; blobs: BlobStore; clock: Clock; guard?: UploadGuard }) {}
 
-  async register(user: string, input: RegisterInput): Promise<CheckpointRow> {
+  async register(caller: Caller, input: RegisterInput): Promise<CheckpointRow> {
     checkInput(input);
     const summary = checkSummary(input.summary);
-    this.readable(user, input.session);
+    this.readable(caller, input.session, 'own');
     const what = `checkpoint ${input.session}/${input.name}`;
     const { hashes, ...totals } = await checkManifestStored(this.deps.blobs, input.manifest, what);
     const registered = this.deps.store.transaction(() => {
-      const session = this.readable(user, input.session);
+      const session = this.readable(caller, input.session, 'own');
       if (input.epoch < session.epoch) {
         throw new NsmlError(
           ErrorCodes.STALE_EPOCH,
@@ -88,15 +90,15 @@ export class CheckpointRegistry {
     return registered;
   }
 
-  /** The checkpoints of a session `user` may read, newest first. */
-  list(user: string, session: string, limit = 0): CheckpointRow[] {
-    this.readable(user, session);
+  /** The checkpoints of a session `caller` may read, newest first. */
+  list(caller: Caller, session: string, limit = 0): CheckpointRow[] {
+    this.readable(caller, session, 'read');
     return this.deps.store.checkpoints.list(session, limit);
   }
 
   /** One checkpoint; NSML_E_NOT_FOUND listing the existing names when it does not exist. */
-  get(user: string, session: string, name: string): CheckpointRow {
-    this.readable(user, session);
+  get(caller: Caller, session: string, name: string): CheckpointRow {
+    this.readable(caller, session, 'read');
     validateCheckpointName(name);
     const row = this.deps.store.checkpoints.get(session, name);
     if (row) return row;
@@ -111,18 +113,12 @@ export class CheckpointRegistry {
     );
   }
 
-  /** The session if `user` may read and write its checkpoints: their own (sharing comes later). */
-  private readable(user: string, session: string): SessionRow {
-    parseSessionName(session);
-    const row = this.deps.store.getSession(session);
-    if (!row) throw new NsmlError(ErrorCodes.SESSION_NOT_FOUND, `no session named ${session}; list them with \`nsml ps -a\``, { details: { session } });
-    if (row.user !== user) {
-      throw new NsmlError(
-        ErrorCodes.PERMISSION_DENIED,
-        `session ${session} belongs to ${row.user}; ${user} may read only the checkpoints of their own sessions`,
-        { details: { session, owner: row.user } },
-      );
-    }
-    return row;
+  /**
+   * The session if `caller` may read its checkpoints (`read`: owner, admin, shared) or register
+   * one (`own`: its owner, or the agent running it). Others' sessions are not found.
+   */
+  private readable(caller: Caller, session: string, need: SessionNeed): SessionRow {
+    return sessionFor(this.deps.store, caller, session, need);
   }
+
 }

@@ -55,16 +55,16 @@ describe('scheduling and AdminService', () => {
     const a = await submit(1);
     await agent.next((m) => (m.start?.session === a.name ? m.start : undefined));
     const c = t.clients.admin;
-    const drained = await unaryCall(c, c.DrainNode, { id: 'n1', reason: 'maintenance' });
+    const drained = await unaryCall(c, c.DrainNode, { id: 'n1', reason: 'maintenance' }, 'ops', 10_000, true);
     expect(drained).toMatchObject({ state: 'draining', reason: 'maintenance', sessions: [a.name], allocatedGpus: [0] });
     const b = await submit(1);
     await new Promise((r) => setTimeout(r, 300));
     expect((await get(b.name)).state).toBe('queued');
-    await unaryCall(c, c.DrainNode, { id: 'n1', undrain: true });
+    await unaryCall(c, c.DrainNode, { id: 'n1', undrain: true }, 'ops', 10_000, true);
     await agent.next((m) => (m.start?.session === b.name ? m.start : undefined));
     const nodes = await unaryCall(c, c.ListNodes, {});
     expect(nodes.nodes.map((n) => [n.id, n.state, n.inventory!.gpus.length])).toEqual([['n1', 'ready', 2]]);
-    const err = await unaryCall(c, c.DrainNode, { id: 'nope' }).catch((e: unknown) => e);
+    const err = await unaryCall(c, c.DrainNode, { id: 'nope' }, 'ops', 10_000, true).catch((e: unknown) => e);
     expect(errorCodeOf(err)).toBe('NSML_E_NODE_NOT_FOUND');
   });
 

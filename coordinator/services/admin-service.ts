@@ -4,7 +4,7 @@ import type { CoordinatorContext } from '../context.js';
 import type { AssignmentRow, NodeRow } from '../store/types.js';
 import { forgetNode } from '../agents/forget-node.js';
 import { collectGarbageHandler } from './gc-handler.js';
-import { callerOf, unary } from './grpc-util.js';
+import { adminOf, unary, userOf } from './grpc-util.js';
 
 /** down, else disk-full (nothing can be placed), else draining (nothing will be), else ready. */
 function nodeState(n: NodeRow): string {
@@ -32,12 +32,12 @@ function nodeProto(ctx: CoordinatorContext, n: NodeRow, active: AssignmentRow[])
 export function adminService(ctx: CoordinatorContext): AdminServiceHandlers {
   return {
     ListNodes: unary((_req, call) => {
-      callerOf(call.metadata);
+      userOf(ctx.auth, call.metadata);
       const active = ctx.store.activeAssignments();
       return { nodes: ctx.store.listNodes().map((n) => nodeProto(ctx, n, active)) };
     }),
     DrainNode: unary((req, call) => {
-      const user = callerOf(call.metadata);
+      const user = adminOf(ctx.auth, call.metadata, 'draining nodes (`nsml node drain`)').user;
       const node = ctx.store.getNode(req.id);
       if (!node) {
         const known = ctx.store.listNodes().map((n) => n.id);
@@ -49,7 +49,7 @@ export function adminService(ctx: CoordinatorContext): AdminServiceHandlers {
       return nodeProto(ctx, ctx.store.getNode(req.id)!, ctx.store.activeAssignments());
     }),
     ForgetNode: unary((req, call) => {
-      callerOf(call.metadata);
+      adminOf(ctx.auth, call.metadata, 'forgetting nodes (`nsml node forget`)');
       forgetNode(ctx, req.id);
       return { id: req.id };
     }),

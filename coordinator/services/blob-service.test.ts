@@ -10,10 +10,10 @@ import { GET_CHUNK_BYTES, PUT_CHUNK_BYTES } from '../../common/blobs/chunk-sizes
 import { CHUNK_BYTES, sha256, sha256File } from '../../common/hashing.js';
 import type { BlobChunk__Output } from '../../common/proto/types.js';
 import { widenReceiveWindow } from '../blobs/receive-window.js';
-import { type BlobServer, serveBlobs, startBlobServer } from '../../test/harness/blob-server.js';
+import { type BlobServer, TRUST_EVERY_CALLER, serveBlobs, startBlobServer } from '../../test/harness/blob-server.js';
 import { GatedDisk, until } from '../blobs/test-fixtures/gated-disk.js';
 import { blobService } from './blob-service.js';
-import { startTestCoordinator, unaryCall, type TestCoordinator } from '../../test/harness/test-coordinator.js';
+import { startTestCoordinator, unaryCall, userMd, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator;
 let work: string;
@@ -51,15 +51,16 @@ describe('BlobService with the common/blobs client', () => {
     expect(readFileSync(dest).equals(big)).toBe(true);
   });
 
-  it('resumes a partial upload from where the store stopped', async () => {
+  it('resumes a partial upload from where the store stopped (offered only to its uploader, or an admin)', async () => {
     const data = Buffer.alloc(CHUNK_BYTES + 1000, 9);
     const hash = sha256(data);
-    // What an upload cut off after 500 bytes leaves in the store.
+    // What an upload cut off after 500 bytes leaves in the store (its uploader unknown after a restart).
     writeFileSync(join(t.dir, 'blobs', 'partial', hash), data.subarray(0, 500));
     const c = t.clients.blobs;
-    const has = await unaryCall(c, c.Has, { hashes: [hash] });
+    expect((await unaryCall(c, c.Has, { hashes: [hash] }, 'alice')).partial[hash]).toBeUndefined();
+    const has = await new Promise<{ partial: Record<string, number> }>((resolve, reject) => c.Has({ hashes: [hash] }, userMd('ops', true), (e, r) => (e ? reject(e) : resolve(r!))));
     expect(has.partial[hash]).toBe(500);
-    const r = await uploadBytes(c, data);
+    const r = await uploadBytes(c, data, { metadata: userMd('ops', true) });
     expect(r).toEqual({ hash, uploadedBytes: data.length - 500 });
   });
 
@@ -146,7 +147,7 @@ describe('BlobService in 4 MiB chunks', () => {
 
   it('widens the receive window of the connection a Put arrives on (the grpc-js internals it relies on are there)', async () => {
     const served = await serveBlobs({
-      ...blobService(s.store),
+      ...blobService(s.store, TRUST_EVERY_CALLER),
       Put: (call, callback) => callback(null, { stored: [], bytesReceived: widenReceiveWindow(call) ? 1 : 0 }),
     });
     try {
@@ -161,7 +162,7 @@ describe('BlobService in 4 MiB chunks', () => {
 describe('downloadBlob', () => {
   it('refuses bytes that do not match the name and leaves nothing behind', async () => {
     const served = await serveBlobs({
-      ...blobService({} as never),
+      ...blobService({} as never, TRUST_EVERY_CALLER),
       Get: (call) => {
         call.write({ hash: call.request.hash, size: 5, offset: 0, data: Buffer.from('wrong') });
         call.end();

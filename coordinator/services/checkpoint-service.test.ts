@@ -1,3 +1,5 @@
+import { CLIENT_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
+import { loadProto } from '../../common/proto/load.js';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uploadBytes } from '../../common/blobs/upload.js';
@@ -108,17 +110,19 @@ describe('CheckpointService', () => {
     expect((await failure(get(empty, '1'))).message).toContain('it has none yet');
   });
 
-  it('lets only the owner read and register, and names a session that does not exist', async () => {
+  it('lets only the owner read and register (others are told it does not exist), and names a session that does not exist', async () => {
     const session = s.session('alice');
     const manifest = await manifestOf({ model: 'x' });
     await register({ session, manifest });
     for (const p of [list(session, 'bob'), get(session, '1', 'bob'), register({ session, name: '2', manifest }, 'bob')]) {
-      expect((await failure(p)).code).toBe('NSML_E_PERMISSION_DENIED');
+      expect((await failure(p)).code).toBe('NSML_E_SESSION_NOT_FOUND');
     }
     expect((await failure(get('alice/mnist/99', '1'))).code).toBe('NSML_E_SESSION_NOT_FOUND');
+    const raw = new (loadProto().nsml.v1.CheckpointService)(s.address, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
     const anonymous = await failure(new Promise((resolve, reject) => {
-      s.checkpoints.Get({ session, name: '1' }, { deadline: new Date(Date.now() + 5000) }, (err, res) => (err ? reject(err) : resolve(res)));
+      raw.Get({ session, name: '1' }, { deadline: new Date(Date.now() + 5000) }, (err, res) => (err ? reject(err) : resolve(res)));
     }));
+    raw.close();
     expect(anonymous.code).toBe('NSML_E_UNAUTHENTICATED');
   });
 

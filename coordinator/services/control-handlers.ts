@@ -3,8 +3,8 @@ import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
 import type { SessionServiceHandlers } from '../../common/proto/types.js';
 import { toControlResult } from '../commands/command-proto.js';
 import type { CoordinatorContext } from '../context.js';
-import { findSession } from './find-session.js';
-import { callerOf, unary } from './grpc-util.js';
+import { sessionFor } from '../auth/session-access.js';
+import { unary, userOf } from './grpc-util.js';
 
 export const DEFAULT_CONTROL_TIMEOUT_MS = 30_000;
 export const MAX_CONTROL_TIMEOUT_MS = 600_000;
@@ -29,8 +29,9 @@ function timeoutOf(ms: number): number {
 export function controlHandlers(ctx: CoordinatorContext): Pick<SessionServiceHandlers, 'Control'> {
   return {
     Control: unary(async (req, call) => {
-      const user = callerOf(call.metadata);
-      const session = findSession(ctx, req.name);
+      const caller = userOf(ctx.auth, call.metadata);
+      const session = sessionFor(ctx.store, caller, req.name, 'control');
+      const user = caller.user;
       const body = checkControlBody(req.command, parseArgs(req.argsJson));
       const timeoutMs = timeoutOf(req.timeoutMs);
       const cmd = ctx.commands.submit(session, user, body);

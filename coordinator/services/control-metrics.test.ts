@@ -96,7 +96,7 @@ describe('SessionService.Control and Metrics over gRPC', () => {
     const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', errorCodeOf);
     expect(await codeOf(control({ name, command: 'rm', argsJson: '{}' }))).toBe('NSML_E_INVALID_ARGUMENT');
     expect(await codeOf(control({ name, command: 'get', argsJson: '{oops' }))).toBe('NSML_E_INVALID_ARGUMENT');
-    expect(await codeOf(control({ name, command: 'get', argsJson: '{"name":"lr"}' }, 'bob'))).toBe('NSML_E_PERMISSION_DENIED');
+    expect(await codeOf(control({ name, command: 'get', argsJson: '{"name":"lr"}' }, 'bob'))).toBe('NSML_E_SESSION_NOT_FOUND');
     agent.sendStatus(name, 1, 0, 'exited', { exitCode: 0 });
     for (let i = 0; i < 100 && (await get(name)).state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await codeOf(control({ name, command: 'get', argsJson: '{"name":"lr"}' }))).toBe('NSML_E_ALREADY_FINISHED');

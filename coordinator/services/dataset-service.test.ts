@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 async function pushVersion(name: string, files: Record<string, string>, user = 'alice') {
-  const manifest = await uploadWorkspace(t.clients.blobs, files);
+  const manifest = await uploadWorkspace(t.clients.blobs, files, user);
   return unaryCall(datasets, datasets.Commit, { name, manifest, description: '', readers: [] }, user) as Promise<CommitDatasetResponse__Output>;
 }
 
@@ -71,7 +71,7 @@ describe('DatasetService and sessions', () => {
     [{ datasets: ['faces'] }, 'NSML_E_PERMISSION_DENIED'],
   ])('refuses a submit with %j (%s) and queues nothing', async (req, code) => {
     await pushVersion('mnist', { 'a.txt': 'a' });
-    const manifest = await uploadWorkspace(t.clients.blobs, { 'x.txt': 'x' });
+    const manifest = await uploadWorkspace(t.clients.blobs, { 'x.txt': 'x' }, 'carol');
     await unaryCall(datasets, datasets.Commit, { name: 'faces', manifest, description: '', readers: [], private: true }, 'carol');
     expect(await failure(submit(req))).toBe(code);
     const list = await unaryCall(t.clients.sessions, t.clients.sessions.List, { all: true, user: '*', limit: 0 }) as ListSessionsResponse__Output;

@@ -3,7 +3,18 @@ import { validateUser } from '../../common/names.js';
 import type { DatasetRef__Output, DatasetServiceHandlers } from '../../common/proto/types.js';
 import { datasetProto, versionProto } from '../datasets/dataset-proto.js';
 import type { DatasetRegistry } from '../datasets/dataset-registry.js';
-import { callerOf, unary } from './grpc-util.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { BlobAccess } from '../auth/blob-access.js';
+import { requireReadableManifest } from '../auth/manifest-access.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { unary, userOf } from './grpc-util.js';
+
+/** What the dataset calls need beyond the registry: who calls, and whether they may commit a manifest. */
+export interface DatasetAuth {
+  auth: Authenticator;
+  blobs: BlobStore;
+  blobAccess: BlobAccess;
+}
 
 function refOf(req: DatasetRef__Output): { name: string; version: number } {
   if (!Number.isSafeInteger(req.version) || req.version < 0) {
@@ -13,10 +24,13 @@ function refOf(req: DatasetRef__Output): { name: string; version: number } {
 }
 
 /** DatasetService (proto/nsml/v1/dataset.proto) over the registry's rules. */
-export function datasetService(registry: DatasetRegistry): DatasetServiceHandlers {
+export function datasetService(registry: DatasetRegistry, deps: DatasetAuth): DatasetServiceHandlers {
+  const callerOf = (md: Parameters<typeof userOf>[1]) => userOf(deps.auth, md).user;
   return {
     Commit: unary(async (req, call) => {
-      const user = callerOf(call.metadata);
+      const caller = userOf(deps.auth, call.metadata);
+      const user = caller.user;
+      await requireReadableManifest(deps, caller, req.manifest, `dataset ${req.name.slice(0, 100)}`);
       const input = { name: req.name, manifest: req.manifest, description: req.description, readers: req.readers };
       const r = await registry.commit(user, req.private === undefined ? input : { ...input, private: req.private });
       return { version: versionProto(r.version), created: r.created, dataset: datasetProto(r.listing) };

@@ -1,16 +1,26 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
-import { USER_KEY } from '../../common/grpc/options.js';
 import { toServiceError } from '../../common/grpc/status.js';
-import { validateUser } from '../../common/names.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Caller } from '../auth/caller.js';
 
-/** The calling user, from the `nsml-user` metadata entry, validated. */
-export function callerOf(metadata: grpc.Metadata): string {
-  const value = metadata.get(USER_KEY)[0];
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new NsmlError(ErrorCodes.UNAUTHENTICATED, `the call carries no ${USER_KEY} metadata; set NSML_USER or log in`);
+/**
+ * The calling user (a user token, not an agent's credential), or NSML_E_UNAUTHENTICATED /
+ * NSML_E_PERMISSION_DENIED. Agents reach only the checkpoint and blob calls they need.
+ */
+export function userOf(auth: Authenticator, metadata: grpc.Metadata): Caller {
+  const caller = auth.caller(metadata);
+  if (caller.node) throw new NsmlError(ErrorCodes.PERMISSION_DENIED, `node ${caller.node} may not make this call with its node credential; it is for users`);
+  return caller;
+}
+
+/** The caller when an admin; NSML_E_PERMISSION_DENIED otherwise, naming what was refused. */
+export function adminOf(auth: Authenticator, metadata: grpc.Metadata, what: string): Caller {
+  const caller = userOf(auth, metadata);
+  if (!caller.admin) {
+    throw new NsmlError(ErrorCodes.PERMISSION_DENIED, `${what} is for admins; ${caller.user} is not one (an admin can make them one: \`nsml user add ${caller.user} --admin\`)`, { details: { user: caller.user } });
   }
-  return validateUser(value);
+  return caller;
 }
 
 /** Wraps a unary handler: a thrown error or rejected promise becomes a gRPC status with its NSML_E_* code. */

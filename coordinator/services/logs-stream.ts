@@ -5,17 +5,16 @@ import type { LogLine } from '../../common/proto/types.js';
 import type { LogsRequest__Output } from '../../common/proto/generated/nsml/v1/LogsRequest.js';
 import type { CoordinatorContext } from '../context.js';
 import { isTerminal } from '../store/types.js';
-import { callerOf } from './grpc-util.js';
-import { findSession } from './find-session.js';
+import { sessionFor } from '../auth/session-access.js';
+import { userOf } from './grpc-util.js';
 
 const PAGE = 1000;
 
 type LogsCall = grpc.ServerWritableStream<LogsRequest__Output, LogLine>;
 
 function validate(ctx: CoordinatorContext, call: LogsCall): void {
-  callerOf(call.metadata);
   const req = call.request;
-  findSession(ctx, req.name);
+  sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read');
   if (!Number.isSafeInteger(req.fromCursor) || req.fromCursor < 0) {
     throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `from_cursor must be 0 or a cursor from an earlier line; got ${req.fromCursor}`);
   }

@@ -2,8 +2,8 @@ import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { MetricPoint, SessionServiceHandlers, TimelineEvent } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
 import type { MetricPointRow, TimelineEventRow } from '../metrics/types.js';
-import { findSession } from './find-session.js';
-import { callerOf, unary } from './grpc-util.js';
+import { sessionFor } from '../auth/session-access.js';
+import { unary, userOf } from './grpc-util.js';
 
 export const MAX_METRIC_POINTS = 10_000;
 const MAX_EVENTS = 10_000;
@@ -24,8 +24,7 @@ function toEvent(e: TimelineEventRow): TimelineEvent {
 export function metricsHandlers(ctx: CoordinatorContext): Pick<SessionServiceHandlers, 'Metrics'> {
   return {
     Metrics: unary((req, call) => {
-      callerOf(call.metadata);
-      const s = findSession(ctx, req.name);
+      const s = sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read');
       if (!Number.isSafeInteger(req.fromCursor) || req.fromCursor < 0) {
         throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `from_cursor must be 0 or the next_cursor of an earlier answer; got ${req.fromCursor}`);
       }

@@ -20,10 +20,13 @@ afterEach(async () => {
 });
 
 const c = () => t.clients.sessions;
-const submit = (req: SubmitRequest, user = 'alice') => unaryCall(c(), c().Submit, { entry: 'main.py', workspace, ...req }, user) as Promise<Session__Output>;
-const get = (name: string) => unaryCall(c(), c().Get, { name }) as Promise<Session__Output>;
+const submit = async (req: SubmitRequest, user = 'alice') => unaryCall(c(), c().Submit, {
+  entry: 'main.py', workspace: user === 'alice' ? workspace : await uploadWorkspace(t.clients.blobs, { 'main.py': 'print(1)\n' }, user), ...req,
+}, user) as Promise<Session__Output>;
+/** Sessions of several users: read as an admin. */
+const get = (name: string) => unaryCall(c(), c().Get, { name }, 'ops', 10_000, true) as Promise<Session__Output>;
 const queue = (user = '') => unaryCall(c(), c().Queue, { user }) as Promise<QueueResponse__Output>;
-const why = (name: string) => unaryCall(c(), c().QueueWhy, { name }) as Promise<QueueEntry__Output>;
+const why = (name: string) => unaryCall(c(), c().QueueWhy, { name }, 'ops', 10_000, true) as Promise<QueueEntry__Output>;
 
 async function started(name: string, epoch: number, from = 0): Promise<void> {
   await agent.next((m) => (m.start?.session === name && m.start.epoch === epoch ? m.start : undefined), 10_000, from);

@@ -3,8 +3,8 @@ import type { QueueEntry, QueueResponse, SessionServiceHandlers } from '../../co
 import type { CoordinatorContext } from '../context.js';
 import type { QueueEntry as SchedulerQueueEntry } from '../scheduler/queue-view.js';
 import type { SessionRow } from '../store/types.js';
-import { findSession } from './find-session.js';
-import { callerOf, unary } from './grpc-util.js';
+import { sessionFor } from '../auth/session-access.js';
+import { unary, userOf } from './grpc-util.js';
 
 /** A queue line of the scheduler as the wire shows it. */
 export function toQueueEntryProto(e: SchedulerQueueEntry, s: SessionRow | undefined): QueueEntry {
@@ -29,7 +29,7 @@ function notQueued(s: SessionRow): QueueEntry {
 export function queueHandlers(ctx: CoordinatorContext): Pick<SessionServiceHandlers, 'Queue' | 'QueueWhy'> {
   return {
     Queue: unary((req, call): QueueResponse => {
-      callerOf(call.metadata);
+      userOf(ctx.auth, call.metadata);
       const only = req.user === '' || req.user === '*' ? undefined : validateUser(req.user);
       const view = ctx.scheduler.queue();
       const entries = view.entries
@@ -38,8 +38,7 @@ export function queueHandlers(ctx: CoordinatorContext): Pick<SessionServiceHandl
       return { entries, policy: ctx.options.policy, nowMs: view.nowMs };
     }),
     QueueWhy: unary((req, call): QueueEntry => {
-      callerOf(call.metadata);
-      const s = findSession(ctx, req.name);
+      const s = sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read');
       if (s.state !== 'queued') return notQueued(s);
       return toQueueEntryProto(ctx.scheduler.why(s.name), s);
     }),

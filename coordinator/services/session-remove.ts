@@ -3,8 +3,8 @@ import type { RemoveSessionResponse } from '../../common/proto/types.js';
 import type { SessionRef__Output } from '../../common/proto/generated/nsml/v1/SessionRef.js';
 import type { CoordinatorContext } from '../context.js';
 import { isTerminal } from '../store/types.js';
-import { findSession } from './find-session.js';
-import { callerOf, unary } from './grpc-util.js';
+import { sessionFor } from '../auth/session-access.js';
+import { unary, userOf } from './grpc-util.js';
 
 /**
  * SessionService.Remove (`nsml rm`): an ended session of the caller's (an admin's: anyone's)
@@ -13,15 +13,11 @@ import { callerOf, unary } from './grpc-util.js';
  */
 export function removeSessionHandler(ctx: CoordinatorContext) {
   return unary<SessionRef__Output, RemoveSessionResponse>((req, call) => {
-    const user = callerOf(call.metadata);
-    findSession(ctx, req.name);
+    const caller = userOf(ctx.auth, call.metadata);
+    const user = caller.user;
+    sessionFor(ctx.store, caller, req.name, 'own');
     const removed = ctx.store.transaction(() => {
-      const s = findSession(ctx, req.name);
-      if (s.user !== user && !ctx.options.admins.includes(user)) {
-        throw new NsmlError(ErrorCodes.PERMISSION_DENIED, `session ${s.name} belongs to ${s.user}; ${user} may remove only their own sessions`, {
-          details: { session: s.name, owner: s.user },
-        });
-      }
+      const s = sessionFor(ctx.store, caller, req.name, 'own');
       if (!isTerminal(s.state) || s.state === 'preempted') {
         throw new NsmlError(ErrorCodes.SESSION_ACTIVE, `session ${s.name} is ${s.state}; stop it first (\`nsml stop ${s.name}\`), wait until it ends, then remove it`, {
           details: { session: s.name, state: s.state },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Session__Output, SubmitRequest } from '../../common/proto/types.js';
 import { FakeAgent } from '../../test/harness/fake-agent.js';
-import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, type TestCoordinator } from '../../test/harness/test-coordinator.js';
+import { errorCodeOf, startTestCoordinator, unaryCall, uploadWorkspace, userMd, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator;
 let workspace: string;
@@ -57,9 +57,10 @@ describe('SessionService.Submit', () => {
     expect(err.message).toContain('src/train.py');
   });
 
-  it('rejects a user name that is not valid', async () => {
-    const err = await submit({}, '../root').catch((e: unknown) => e);
-    expect(errorCodeOf(err)).toBe('NSML_E_INVALID_NAME');
+  it('refuses a submit of a workspace the caller did not upload and may not read (a known hash is not enough)', async () => {
+    const err = await submit({}, 'bob').catch((e: unknown) => e);
+    expect(errorCodeOf(err)).toBe('NSML_E_BLOB_NOT_FOUND');
+    expect((err as Error).message).toContain('not in the blob store for bob');
   });
 
   it('rejects a request that can never fit, naming the largest that fits', async () => {
@@ -72,13 +73,15 @@ describe('SessionService.Submit', () => {
 });
 
 describe('SessionService List, Get, Stop, Wait', () => {
-  it('lists the caller\'s sessions, or everyone\'s with "*"', async () => {
+  it('lists the caller\'s sessions; "*" is everyone\'s for an admin, and what the caller may see for others', async () => {
     await submit({}, 'alice');
-    await submit({}, 'bob');
+    await submit({ workspace: await uploadWorkspace(t.clients.blobs, { 'main.py': 'print(2)\n' }, 'bob') }, 'bob');
     const c = t.clients.sessions;
     const mine = await unaryCall(c, c.List, {}, 'alice');
     expect(mine.sessions.map((s) => s.name)).toEqual(['alice/scratch/1']);
-    const all = await unaryCall(c, c.List, { user: '*' }, 'alice');
+    const visible = await unaryCall(c, c.List, { user: '*' }, 'alice');
+    expect(visible.sessions.map((s) => s.name)).toEqual(['alice/scratch/1']);
+    const all = await (new Promise<{ sessions: Session__Output[] }>((resolve, reject) => c.List({ user: '*' }, userMd('root-admin', true), (e, r) => (e ? reject(e) : resolve(r!)))));
     expect(all.sessions.map((s) => s.name).sort()).toEqual(['alice/scratch/1', 'bob/scratch/1']);
   });
 
@@ -95,7 +98,7 @@ describe('SessionService List, Get, Stop, Wait', () => {
     const s = await submit({});
     const c = t.clients.sessions;
     const denied = await unaryCall(c, c.Stop, { name: s.name }, 'bob').catch((e: unknown) => e);
-    expect(errorCodeOf(denied)).toBe('NSML_E_PERMISSION_DENIED');
+    expect(errorCodeOf(denied)).toBe('NSML_E_SESSION_NOT_FOUND');
     const stopped = await unaryCall(c, c.Stop, { name: s.name });
     expect(stopped.state).toBe('stopped');
     const again = await unaryCall(c, c.Stop, { name: s.name }).catch((e: unknown) => e);

@@ -8,8 +8,11 @@ import { priorSubmit, submitKey, submitOnce } from '../sessions/submit-once.js';
 import type { SessionRow } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
 import { controlHandlers } from './control-handlers.js';
-import { findSession } from './find-session.js';
-import { callerOf, unary } from './grpc-util.js';
+import { sessionFor } from '../auth/session-access.js';
+import { requireReadableManifest } from '../auth/manifest-access.js';
+import { unary, userOf } from './grpc-util.js';
+import { listVisible } from './session-list.js';
+import { shareHandler } from './session-share.js';
 import { streamLogs } from './logs-stream.js';
 import { metricsHandlers } from './metrics-handlers.js';
 import { queueHandlers } from './queue-handlers.js';
@@ -51,10 +54,12 @@ function waitTerminal(ctx: CoordinatorContext, name: string, timeoutMs: number, 
 export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers {
   return {
     Submit: unary(async (req, call) => {
-      const user = callerOf(call.metadata);
+      const caller = userOf(ctx.auth, call.metadata);
+      const user = caller.user;
       const key = submitKey(req, user);
       const prior = key && priorSubmit(ctx.store, key);
       if (prior) return proto(ctx, prior);
+      await requireReadableManifest(ctx, caller, req.workspace, 'workspace');
       const { dataset, refs } = datasetRefsOf(req);
       const { session, reason } = await checkSubmit({ ...req, dataset }, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
       const { row, created } = submitOnce({ store: ctx.store, clock: ctx.options.clock }, key, () => submitPinned(ctx, session, reason, refs));
@@ -62,20 +67,18 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
       return proto(ctx, row);
     }),
     List: unary((req, call) => {
-      const caller = callerOf(call.metadata);
-      const user = req.user === '*' ? undefined : req.user === '' ? caller : validateUser(req.user);
+      const caller = userOf(ctx.auth, call.metadata);
+      const user = req.user === '*' ? undefined : req.user === '' ? caller.user : validateUser(req.user);
       const limit = req.limit > 0 ? Math.min(req.limit, MAX_LIST_LIMIT) : DEFAULT_LIST_LIMIT;
       const states = req.all ? undefined : ['queued', 'scheduled', 'starting', 'running'];
-      const rows = ctx.store.listSessions({ ...(user !== undefined ? { user } : {}), ...(states ? { states } : {}), limit });
+      const rows = listVisible(ctx.store, caller, { ...(user !== undefined ? { user } : {}), ...(states ? { states } : {}), limit });
       return { sessions: rows.map((s) => proto(ctx, s)) };
     }),
-    Get: unary((req, call) => {
-      callerOf(call.metadata);
-      return proto(ctx, findSession(ctx, req.name), true);
-    }),
+    Get: unary((req, call) => proto(ctx, sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read'), true)),
     Stop: unary((req, call) => {
-      const user = callerOf(call.metadata);
-      findSession(ctx, req.name);
+      const caller = userOf(ctx.auth, call.metadata);
+      const user = caller.user;
+      sessionFor(ctx.store, caller, req.name, 'control');
       if (!Number.isSafeInteger(req.graceMs) || req.graceMs < 0) {
         throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `grace_ms must be 0 (the default) or a positive number of milliseconds; got ${req.graceMs}`);
       }
@@ -83,8 +86,7 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
       return proto(ctx, row);
     }),
     Wait: unary(async (req, call) => {
-      callerOf(call.metadata);
-      findSession(ctx, req.name);
+      sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read');
       if (!Number.isSafeInteger(req.timeoutMs) || req.timeoutMs < 0) {
         throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `timeout_ms must be from 0 to ${MAX_WAIT_MS}; got ${req.timeoutMs}`);
       }
@@ -103,5 +105,6 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
     ...controlHandlers(ctx),
     ...metricsHandlers(ctx),
     Remove: removeSessionHandler(ctx),
+    Share: shareHandler(ctx),
   };
 }

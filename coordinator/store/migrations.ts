@@ -259,6 +259,41 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user, request_id)
   );
   `,
+  // Users, their tokens (only hashes), sessions shared with other users, and who uploaded
+  // which blob (coordinator/auth: who may read a blob).
+  `
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    admin INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    created_by TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    hash TEXT NOT NULL UNIQUE,
+    hint TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL DEFAULT 0,
+    revoked_ms INTEGER NOT NULL DEFAULT 0,
+    last_used_ms INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX tokens_user ON tokens (user);
+  CREATE TABLE session_shares (
+    session TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (session, user)
+  );
+  CREATE INDEX session_shares_user ON session_shares (user);
+  CREATE TABLE blob_uploads (
+    hash TEXT NOT NULL,
+    user TEXT NOT NULL,
+    PRIMARY KEY (hash, user)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

@@ -3,7 +3,7 @@ import type { NodeInventory__Output } from '../../common/proto/types.js';
 import type { NodePatch, NodeRow, Store } from './types.js';
 
 type NodeMethods = Pick<Store,
-  'upsertNode' | 'getNode' | 'listNodes' | 'nodeStates' | 'updateNode' | 'recordHeartbeats' | 'nodeSecretHash' | 'setNodeSecretHash' | 'forgetNode'>;
+  'upsertNode' | 'getNode' | 'listNodes' | 'nodeStates' | 'updateNode' | 'recordHeartbeats' | 'nodeSecretHash' | 'setNodeSecretHash' | 'nodeBySecretHash' | 'forgetNode'>;
 
 interface NodeRecord {
   id: string; inventory_json: string; state: string; draining: number; reason: string;
@@ -29,6 +29,7 @@ export function nodeMethods(db: Database.Database): NodeMethods {
   const all = db.prepare('SELECT * FROM nodes ORDER BY id');
   const states = db.prepare('SELECT id, state FROM nodes ORDER BY id');
   const secretOf = db.prepare('SELECT secret_hash FROM nodes WHERE id = ?');
+  const bySecret = db.prepare("SELECT id FROM nodes WHERE secret_hash = ? AND secret_hash != ''");
   const setSecret = db.prepare('UPDATE nodes SET secret_hash = ? WHERE id = ?');
   const forget = db.prepare('DELETE FROM nodes WHERE id = ?');
   const beat = db.prepare('UPDATE nodes SET last_heartbeat_ms = ? WHERE id = ? AND last_heartbeat_ms < ?');
@@ -58,6 +59,7 @@ export function nodeMethods(db: Database.Database): NodeMethods {
     setNodeSecretHash: (id, hash) => {
       setSecret.run(hash, id);
     },
+    nodeBySecretHash: (hash) => (hash === '' ? undefined : (bySecret.get(hash) as { id: string } | undefined)?.id),
     forgetNode: (id) => forget.run(id).changes > 0,
     recordHeartbeats: (beats) =>
       db.transaction(() => {

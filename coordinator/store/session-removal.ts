@@ -10,7 +10,7 @@ export interface RemovedSessionRows {
 export interface SessionRemovalMethods {
   /**
    * Deletes a session and everything recorded under its name (events, placements, logs, metrics,
-   * the metric timeline, summaries, checkpoints, commands, dataset pins) in one transaction.
+   * the metric timeline, summaries, checkpoints, commands, dataset pins, shares) in one transaction.
    * The blobs its workspace and checkpoints named are left to the blob collector.
    */
   removeSession(name: string): RemovedSessionRows;
@@ -19,7 +19,7 @@ export interface SessionRemovalMethods {
 /** Tables keyed by a `session` column, deleted as they are. */
 const BY_SESSION = [
   'session_events', 'assignments', 'log_marks', 'session_datasets', 'metric_events', 'metric_marks', 'session_summary',
-  'submit_requests',
+  'submit_requests', 'session_shares',
 ];
 
 export function sessionRemovalMethods(db: Database.Database): SessionRemovalMethods {

@@ -1,3 +1,4 @@
+import type { UserTable } from '../auth/user-table.js';
 import type { NodeInventory__Output } from '../../common/proto/types.js';
 import type { CheckpointTable } from '../checkpoints/checkpoint-table.js';
 import type { CommandTable } from '../commands/types.js';
@@ -189,6 +190,8 @@ export interface Store extends BlobRootMethods, SessionRemovalMethods {
   nodeSecretHash(id: string): string | undefined;
   /** Binds a registered node id to a secret; only its hash is stored. */
   setNodeSecretHash(id: string, hash: string): void;
+  /** The node whose secret has this hash (a node authenticating a call), if any. */
+  nodeBySecretHash(hash: string): string | undefined;
   /** Removes the node and its credential; false when there was none. */
   forgetNode(id: string): boolean;
 
@@ -220,6 +223,9 @@ export interface Store extends BlobRootMethods, SessionRemovalMethods {
 
   /** Submit request ids and the sessions they created (idempotent submit, coordinator/sessions). */
   readonly submitRequests: SubmitRequestTable;
+
+  /** Users, token hashes, session shares and blob uploaders (coordinator/auth). */
+  readonly users: UserTable;
 
   close(): void;
 }

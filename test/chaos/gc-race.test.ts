@@ -159,11 +159,11 @@ describe('blob collection racing pushes and checkpoint saves', () => {
   });
 
   it('only admins collect; `nsml rm` removes an ended session of its owner, and the next collection frees its checkpoints', async () => {
-    const denied = await cluster.nsml(['admin', 'gc', '--dry-run'], { env: { NSML_USER: 'mallory' } });
+    const denied = await cluster.nsml(['admin', 'gc', '--dry-run'], { env: cluster.asUser('mallory') });
     expect(denied.exitCode).not.toBe(0);
     expect(denied.stderr).toContain('NSML_E_PERMISSION_DENIED');
-    const notYours = await cluster.nsml(['rm', session], { env: { NSML_USER: 'mallory' } });
-    expect(notYours.stderr).toContain('NSML_E_PERMISSION_DENIED');
+    const notYours = await cluster.nsml(['rm', session], { env: cluster.asUser('mallory') });
+    expect(notYours.stderr).toContain('NSML_E_SESSION_NOT_FOUND');
     const kept = Array.from({ length: SAVES }, (_, i) => saved[`keep-${i}`]![0]!);
     expect(kept.filter((hash) => !existsSync(blobPath(hash)))).toEqual([]);
     const rm = await cluster.nsmlJson<Array<{ name: string; checkpoints: number; logLines: number }>>(['rm', session]);

@@ -30,7 +30,7 @@ describe('submit retries across a coordinator kill -9', () => {
     // No agents: every session stays queued, and the count is about the coordinator alone.
     cluster = await TestCluster.start({ agents: 0 });
     ws = makeWorkspace({ 'main.py': 'print("hello")\n' });
-    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e' });
+    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e', token: cluster.adminToken });
     try {
       workspace = (await uploadWorkspace(await packWorkspace({ root: ws }), createBlobUploader(client))).workspace;
     } finally {
@@ -42,7 +42,7 @@ describe('submit retries across a coordinator kill -9', () => {
   });
 
   async function storedSessions(): Promise<string[]> {
-    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e' });
+    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e', token: cluster.adminToken });
     try {
       return (await client.listSessions({ user: 'e2e', all: true, limit: 10_000 })).map((s) => s.name);
     } finally {
@@ -53,7 +53,7 @@ describe('submit retries across a coordinator kill -9', () => {
   /** Submits with `requestId` until an answer comes (the restarted coordinator may not listen yet). */
   async function submitUntilAnswered(requestId: string): Promise<string> {
     for (let attempt = 0; ; attempt++) {
-      const client = new CoordinatorClient({ address: cluster.address, user: 'e2e' });
+      const client = new CoordinatorClient({ address: cluster.address, user: 'e2e', token: cluster.adminToken });
       try {
         return (await client.submit({ entry: 'main.py', workspace, requestId })).name;
       } catch (err) {
@@ -69,7 +69,7 @@ describe('submit retries across a coordinator kill -9', () => {
     const before = (await storedSessions()).length;
     const ids = Array.from({ length: BURST }, newRequestId);
     const answered = new Map<string, string>();
-    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e' });
+    const client = new CoordinatorClient({ address: cluster.address, user: 'e2e', token: cluster.adminToken });
     await client.ready();
     // The kill comes when the state file shows sessions whose answers have not arrived yet:
     // the calls that, without request ids, a retry would duplicate.

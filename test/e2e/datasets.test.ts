@@ -70,7 +70,7 @@ describe('datasets end to end', () => {
   it('keeps a private dataset from another user', async () => {
     const data = makeWorkspace({ 'train/a.txt': 'secret' }, cluster.dir);
     expect((await cluster.nsml(['dataset', 'push', 'faces', data, '--private'])).exitCode).toBe(0);
-    const bob = { NSML_USER: 'bob' };
+    const bob = cluster.asUser('bob');
     expect(await cluster.nsmlJson<unknown[]>(['dataset', 'ls'], { env: bob })).not.toContainEqual(expect.objectContaining({ name: 'faces' }));
     const ws = makeWorkspace({ 'main.py': READER }, cluster.dir);
     for (const args of [['dataset', 'fs', 'faces'], ['dataset', 'pull', 'faces', join(cluster.dir, 'stolen')], ['run', '--detach', '-d', 'faces']]) {

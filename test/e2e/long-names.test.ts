@@ -24,7 +24,7 @@ describe('long user and dataset names', () => {
   });
 
   it('a 40-character user runs on a 40-character dataset, reports a metric and succeeds', async () => {
-    const env = { NSML_USER: USER };
+    const env = c.asUser(USER);
     const data = join(c.dir, 'tiny-data');
     mkdirSync(data);
     writeFileSync(join(data, 'train.txt'), 'tiny');

@@ -1,3 +1,4 @@
+import type { BlobAuth } from '../../coordinator/services/blob-service.js';
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,11 +36,21 @@ export async function serveBlobs(handlers: BlobServiceHandlers): Promise<{ addre
   };
 }
 
+/**
+ * Blob tests that are not about who may read what: every call is an admin's. (Authorization is
+ * tested against the real coordinator in test/security/.)
+ */
+export const TRUST_EVERY_CALLER: BlobAuth = {
+  auth: { caller: () => ({ user: 'test', admin: true }) },
+  access: { readable: async (_c, hashes) => new Set(hashes), canRead: async () => true },
+  users: { recordUpload: () => {} },
+};
+
 /** A FileBlobStore in a temp folder behind a real BlobService on loopback. */
 export async function startBlobServer(options: FileBlobStoreOptions = {}): Promise<BlobServer> {
   const dir = mkdtempSync(join(tmpdir(), 'nsml-blob-server-'));
   const store = await FileBlobStore.open(join(dir, 'blobs'), options);
-  const served = await serveBlobs(blobService(store));
+  const served = await serveBlobs(blobService(store, TRUST_EVERY_CALLER));
   return {
     dir,
     address: served.address,

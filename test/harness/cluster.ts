@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa, execaSync, type ResultPromise } from 'execa';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,9 @@ export class TestCluster {
   private agentEnv: Record<string, string> = { NSML_AGENT_ISOLATION: 'none' };
   private extraEnv: Record<string, string> = {};
   private readonly agentStderrs = new Map<string, Buffer[]>();
+  /** The token of `e2e`, the coordinator's first admin (its `<data>/admin-token`): what `nsml` acts as by default. */
+  adminToken = '';
+  private readonly userTokens = new Map<string, string>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -74,12 +77,24 @@ export class TestCluster {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_USER: 'e2e', NSML_LOG_LEVEL: 'warn', ...this.extraEnv, ...extra };
+    return { NSML_HOME: this.home, NSML_COORDINATOR: this.address, NSML_TOKEN: this.adminToken, NSML_LOG_LEVEL: 'warn', ...this.extraEnv, ...extra };
   }
 
-  /** The env overrides that make `nsml` act as `user`: `cluster.nsml(args, { env: cluster.asUser('alice') })`. */
-  asUser(user: string): Record<string, string> {
-    return { NSML_USER: user };
+  /**
+   * The env overrides that make `nsml` act as `user` (`cluster.nsml(args, { env: cluster.asUser('bob') })`):
+   * the user is added on first use (`nsml user add`, as the admin) and their token kept.
+   */
+  asUser(user: string, admin = false): Record<string, string> {
+    if (user === 'e2e') return { NSML_TOKEN: this.adminToken };
+    const key = `${user}${admin ? ' (admin)' : ''}`;
+    let token = this.userTokens.get(key);
+    if (!token) {
+      const r = execaSync(process.execPath, [NSML_BIN, 'user', 'add', user, ...(admin ? ['--admin'] : []), '--json'], { env: this.env(), reject: false });
+      if (r.exitCode !== 0) throw new Error(`nsml user add ${user} exited ${r.exitCode}: ${String(r.stderr)}`);
+      token = (JSON.parse(String(r.stdout)) as { token: string }).token;
+      this.userTokens.set(key, token);
+    }
+    return { NSML_TOKEN: token };
   }
 
   /** Runs `nsml ARGS` and returns its exit code and output; never throws on a non-zero exit. */
@@ -109,9 +124,11 @@ export class TestCluster {
     const info = join(data, 'coordinator.json');
     rmSync(info, { force: true });
     const port = this.address ? this.address.split(':')[1]! : '0';
-    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', heartbeatTimeout, ...this.coordinatorArgs], 'coordinator');
+    const admins = this.coordinatorArgs.includes('--admins') ? [] : ['--admins', 'e2e'];
+    this.coordinator = this.spawn(['coordinator', '--port', port, '--data', data, '--heartbeat-timeout', heartbeatTimeout, ...admins, ...this.coordinatorArgs], 'coordinator');
     await this.waitFor(() => existsSync(info), 'the coordinator to listen');
     this.address = (JSON.parse(readFileSync(info, 'utf8')) as { address: string }).address;
+    this.adminToken = readFileSync(join(data, 'admin-token'), 'utf8').trim();
   }
 
   async startAgent(name: string): Promise<void> {

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uploadBytes } from '../../../common/blobs/upload.js';
 import type { Clock } from '../../../common/clock.js';
-import { CLIENT_CHANNEL_OPTIONS, SERVER_CHANNEL_OPTIONS, USER_KEY } from '../../../common/grpc/options.js';
+import { CLIENT_CHANNEL_OPTIONS, SERVER_CHANNEL_OPTIONS, tokenMetadata } from '../../../common/grpc/options.js';
+import { Authenticator } from '../../auth/authenticator.js';
+import { toServiceError } from '../../../common/grpc/status.js';
+import { tokenInterceptor } from '../../../common/grpc/token-interceptor.js';
+import { issueTestToken, useStateDir } from '../../../test/harness/test-coordinator.js';
+import { BlobAccess } from '../../auth/blob-access.js';
 import { encodeManifest } from '../../../common/manifest.js';
 import { loadProto } from '../../../common/proto/load.js';
 import type { BlobServiceClient, Checkpoint__Output, CheckpointServiceClient } from '../../../common/proto/types.js';
@@ -54,20 +59,29 @@ export class CheckpointServer {
 
   /** Uploads files (path → [text, mode] or text) and registers them as SESSION/NAME at the session's epoch. */
   async save(session: string, name: string, files: Record<string, string | [string, number]>, summary: Record<string, number> = {}): Promise<Checkpoint__Output> {
+    const row = this.store.getSession(session)!;
+    const md = this.metadataOf(row.user);
     const entries = [];
     for (const [path, v] of Object.entries(files)) {
       const [text, mode] = typeof v === 'string' ? [v, 0o644] : v;
-      const { hash } = await uploadBytes(this.blobs, Buffer.from(text));
+      const { hash } = await uploadBytes(this.blobs, Buffer.from(text), { metadata: md });
       entries.push({ path, mode, size: Buffer.byteLength(text), hash });
     }
-    const manifest = (await uploadBytes(this.blobs, encodeManifest(entries).bytes)).hash;
-    const row = this.store.getSession(session)!;
-    const md = new grpc.Metadata();
-    md.set(USER_KEY, row.user);
+    const manifest = (await uploadBytes(this.blobs, encodeManifest(entries).bytes, { metadata: md })).hash;
     return new Promise((resolve, reject) => {
       this.checkpoints.Register({ session, epoch: row.epoch, name, manifest, summary, source: 'sdk' }, md, { deadline: new Date(Date.now() + 10_000) },
         (err, res) => (err ? reject(err) : resolve(res!)));
     });
+  }
+
+  /** Call metadata of `user` (made on first use, with a token issued in the state). */
+  metadataOf(user: string): grpc.Metadata {
+    return tokenMetadata(this.tokenOf(user));
+  }
+
+  /** A token of `user` (made on first use). */
+  tokenOf(user: string): string {
+    return issueTestToken(this.dir, user);
   }
 
   async reopen(): Promise<void> {
@@ -86,16 +100,30 @@ export class CheckpointServer {
     const registry = new CheckpointRegistry({ store: this.store, blobs: blobStore, clock: this.clock });
     const proto = loadProto();
     const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-    server.addService(proto.nsml.v1.BlobService.service, blobService(blobStore));
-    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(registry));
+    const auth = new Authenticator({ store: this.store, clock: this.clock });
+    const blobAccess = new BlobAccess({ store: this.store, blobs: blobStore });
+    server.addService(proto.nsml.v1.BlobService.service, blobService(blobStore, { auth, access: blobAccess, users: this.store.users }));
+    server.addService(proto.nsml.v1.UserService.service, {
+      WhoAmI: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        try {
+          const c = auth.caller(call.metadata);
+          cb(null, { user: c.user, admin: c.admin, node: c.node ?? '' });
+        } catch (err) {
+          cb(toServiceError(err));
+        }
+      },
+    } as never);
+    server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(registry, { auth, store: this.store, blobs: blobStore, blobAccess }));
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
     this.server = server;
     this.address = `127.0.0.1:${port}`;
     const creds = grpc.credentials.createInsecure();
-    this.blobs = new proto.nsml.v1.BlobService(this.address, creds, CLIENT_CHANNEL_OPTIONS);
-    this.checkpoints = new proto.nsml.v1.CheckpointService(this.address, creds, CLIENT_CHANNEL_OPTIONS);
+    useStateDir(this.dir);
+    const asAlice = { ...CLIENT_CHANNEL_OPTIONS, interceptors: [tokenInterceptor(() => this.tokenOf('alice'))] };
+    this.blobs = new proto.nsml.v1.BlobService(this.address, creds, asAlice);
+    this.checkpoints = new proto.nsml.v1.CheckpointService(this.address, creds, asAlice);
   }
 
   private async shut(): Promise<void> {

@@ -1,0 +1,20 @@
+import type {
+  IssuedToken__Output, ListTokensResponse__Output, ListUsersResponse__Output, ShareSessionResponse__Output, TokenInfo__Output,
+} from '../common/proto/types.js';
+import type { CoordinatorClient } from './client.js';
+
+/** The UserService calls and SessionService.Share, with the client's token (cli/commands/{user,token,share}.ts). */
+export const identity = {
+  addUser: (c: CoordinatorClient, name: string, admin: boolean, expiresInMs: number, signal?: AbortSignal) =>
+    c.unary<IssuedToken__Output>((md, o, cb) => c.users.AddUser({ name, admin, expiresInMs }, md, o, cb), undefined, signal),
+  listUsers: (c: CoordinatorClient, signal?: AbortSignal) =>
+    c.unary<ListUsersResponse__Output>((md, o, cb) => c.users.ListUsers({}, md, o, cb), undefined, signal).then((r) => r.users),
+  createToken: (c: CoordinatorClient, req: { label: string; expiresInMs: number; user: string }, signal?: AbortSignal) =>
+    c.unary<IssuedToken__Output>((md, o, cb) => c.users.CreateToken(req, md, o, cb), undefined, signal),
+  listTokens: (c: CoordinatorClient, user: string, signal?: AbortSignal) =>
+    c.unary<ListTokensResponse__Output>((md, o, cb) => c.users.ListTokens({ user }, md, o, cb), undefined, signal).then((r) => r.tokens),
+  revokeToken: (c: CoordinatorClient, id: string, signal?: AbortSignal) =>
+    c.unary<TokenInfo__Output>((md, o, cb) => c.users.RevokeToken({ id }, md, o, cb), undefined, signal),
+  share: (c: CoordinatorClient, req: { name: string; user: string; role: string; revoke: boolean }, signal?: AbortSignal) =>
+    c.unary<ShareSessionResponse__Output>((md, o, cb) => c.sessions.Share(req, md, o, cb), undefined, signal),
+};

@@ -1,0 +1,53 @@
+import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { parseSessionName } from '../../common/names.js';
+import type { SessionRow, Store } from '../store/types.js';
+import type { Caller } from './caller.js';
+
+/**
+ * What a caller wants to do with a session:
+ * - read: see it, follow its logs and metrics, wait for it, read its checkpoints;
+ * - control: send it commands (`nsml control`) and stop it;
+ * - own: remove it, share it, register its checkpoints.
+ */
+export type SessionNeed = 'read' | 'control' | 'own';
+
+/** Owners and admins may do everything; a share gives read, or read and control. */
+export function sessionAllows(store: Pick<Store, 'users'>, caller: Caller, row: SessionRow, need: SessionNeed): boolean | 'hidden' {
+  if (caller.node) {
+    // An agent acts for a session placed on it: all of that session, and reading what its owner may read.
+    if (!caller.session) return 'hidden';
+    if (caller.session === row.name) return true;
+    if (need !== 'read') return 'hidden';
+  }
+  if (caller.admin || row.user === caller.user) return true;
+  const role = store.users.shareRole(row.name, caller.user);
+  if (!role) return 'hidden';
+  return need === 'read' || (need === 'control' && role === 'control');
+}
+
+export function sessionNotFound(name: string): NsmlError {
+  return new NsmlError(ErrorCodes.SESSION_NOT_FOUND, `no session named ${name} that you can see; list yours with \`nsml ps -a\``, { details: { session: name } });
+}
+
+/**
+ * The session `name` when `caller` may do `need` with it. A session the caller may not see at
+ * all answers exactly like a missing one (NSML_E_SESSION_NOT_FOUND), so names of other users'
+ * sessions cannot be probed; a shared session answers NSML_E_PERMISSION_DENIED for what the
+ * share does not give.
+ */
+export function sessionFor(store: Pick<Store, 'users' | 'getSession'>, caller: Caller, name: string, need: SessionNeed): SessionRow {
+  parseSessionName(name);
+  const row = store.getSession(name);
+  if (!row) throw sessionNotFound(name);
+  const verdict = sessionAllows(store, caller, row, need);
+  if (verdict === 'hidden') throw sessionNotFound(name);
+  if (!verdict) {
+    const what = need === 'control' ? 'control or stop' : 'remove, share or write checkpoints of';
+    throw new NsmlError(
+      ErrorCodes.PERMISSION_DENIED,
+      `session ${name} is shared with ${caller.user} to read only; ${caller.user} may not ${what} it (ask ${row.user}: \`nsml share ${name} ${caller.user} --control\`)`,
+      { details: { session: name, owner: row.user } },
+    );
+  }
+  return row;
+}
