@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, isNsmlError } from '../common/errors.js';
 import { ERROR_CODE_KEY } from '../common/grpc/status.js';
-import { sleep } from '../common/sleep.js';
 
 /** States after which a session never changes again. */
 export const TERMINAL_STATES = ['succeeded', 'failed', 'stopped', 'preempted', 'lost'] as const;

@@ -49,7 +49,7 @@ describe('joinTokenOf', () => {
   it('still takes --join-token and NSML_JOIN_TOKEN, warning that /proc shows them', () => {
     const flag = io();
     expect(joinTokenOf({ 'join-token': 't' }, flag)).toBe('t');
-    expect(flag.stderr()).toMatch(/--join-token is visible to every user of this node in \/proc\/PID\/cmdline; .* --join-token-file/);
+    expect(flag.stderr()).toMatch(/--join-token is visible to every user of this machine in \/proc\/PID\/cmdline; .* --join-token-file/);
     const env = io({ NSML_JOIN_TOKEN: 'e' });
     expect(joinTokenOf({}, env)).toBe('e');
     expect(env.stderr()).toMatch(/NSML_JOIN_TOKEN stays readable in \/proc\/PID\/environ/);

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { readJoinTokenFile } from '../../agent/join-token-file.js';
 import type { RunAsOption } from '../../agent/run-as/index.js';
 import { usageError } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -50,30 +49,7 @@ export function runAsOption(values: UsersValues, io: CliIo): RunAsOption {
   return (isolation ?? (root ? 'users' : 'none')) === 'users' ? { mode: 'accounts' } : { mode: 'none' };
 }
 
-/**
- * The join token: from --join-token-file (mode-checked), else --join-token, else $NSML_JOIN_TOKEN
- * (each of the last two with a warning: a command line is readable by every user of the node in
- * /proc/PID/cmdline, an environment by the agent's user in /proc/PID/environ). The variable is
- * removed from this process's environment once read, so that no child inherits it.
- */
-export function joinTokenOf(values: UsersValues, io: CliIo): string | undefined {
-  const fromEnv = io.env.NSML_JOIN_TOKEN || undefined;
-  delete io.env.NSML_JOIN_TOKEN;
-  delete process.env.NSML_JOIN_TOKEN;
-  const file = values['join-token-file'];
-  if (file !== undefined) {
-    if (values['join-token'] !== undefined) throw usageError('give --join-token-file or --join-token, not both', 'agent');
-    return readJoinTokenFile(resolve(io.cwd, file));
-  }
-  if (values['join-token'] !== undefined) {
-    io.err('nsml agent: warning: --join-token is visible to every user of this node in /proc/PID/cmdline; write it to a file (chmod 600) and pass --join-token-file\n');
-    return values['join-token'];
-  }
-  if (fromEnv !== undefined) {
-    io.err('nsml agent: warning: NSML_JOIN_TOKEN stays readable in /proc/PID/environ of this agent; prefer --join-token-file (it was removed from the environment its children get)\n');
-  }
-  return fromEnv;
-}
+export { joinTokenOf } from '../join-token.js';
 
 /** The flags install-service writes into the unit for these options. */
 export function usersServiceArgs(values: UsersValues, io: CliIo): string[] {

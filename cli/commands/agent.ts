@@ -1,4 +1,3 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { coordinatorAddress, nsmlHome } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
@@ -11,6 +10,7 @@ import type { CliIo } from '../io.js';
 import { nsmlBin } from '../local/processes.js';
 import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
+import { serviceTokenFile } from '../join-token.js';
 import { USERS_FLAGS, USERS_USAGE, joinTokenOf, runAsOption, usersServiceArgs } from './agent-users.js';
 import { runAgentGpus } from './external.js';
 
@@ -125,7 +125,7 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
   if (!parsed) return printUsage(io, USAGE);
   const { values } = parsed;
   const output = resolve(io.cwd, values.output ?? '/etc/systemd/system');
-  const tokenFile = serviceTokenFile(values, io, output);
+  const tokenFile = serviceTokenFile(values, io, output, 'agent');
   const written = writeUnit(output, 'nsml-agent', {
     description: 'nsml node agent',
     execStart: [process.execPath, nsmlBin(), 'agent', ...serviceArgs(values, io), ...(tokenFile ? ['--join-token-file', tokenFile] : [])],
@@ -164,17 +164,3 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   return args;
 }
 
-/**
- * The join token file the unit passes: the one given with --join-token-file, or
- * `<output>/nsml-agent.join-token` (mode 600) written from --join-token or $NSML_JOIN_TOKEN.
- */
-function serviceTokenFile(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo, output: string): string | undefined {
-  if (values['join-token-file'] !== undefined) return resolve(io.cwd, values['join-token-file']);
-  const token = values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined);
-  if (token === undefined) return undefined;
-  const path = join(output, 'nsml-agent.join-token');
-  mkdirSync(output, { recursive: true });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return path;
-}

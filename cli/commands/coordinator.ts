@@ -1,6 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { readJoinTokenFile } from '../../agent/join-token-file.js';
+import { joinTokenOf, serviceTokenFile } from '../join-token.js';
 import { DEFAULT_PORT, nsmlHome } from '../../common/config.js';
 import { type Command, printUsage } from '../command.js';
 import { parseDuration } from '../duration.js';
@@ -82,7 +81,7 @@ export const coordinatorCommand: Command = {
       host: values.host,
       port: intFlag(values.port, '--port', DEFAULT_PORT, 0, 65535),
       heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
-      joinToken: coordinatorJoinToken(values, io),
+      joinToken: joinTokenOf(values, io, 'coordinator'),
       policy: values.policy,
       gcIntervalMs: optionalDuration(values['gc-interval'], '--gc-interval'),
       gcGraceMs: optionalDuration(values['gc-grace'], '--gc-grace'),
@@ -118,7 +117,7 @@ async function installService(argv: string[], io: CliIo): Promise<number> {
   if (!parsed) return printUsage(io, USAGE);
   const { values } = parsed;
   const output = values.output ?? '/etc/systemd/system';
-  const tokenFile = serviceTokenFile(values, io, output);
+  const tokenFile = serviceTokenFile(values, io, output, 'coordinator');
   const written = writeUnit(output, 'nsml-coordinator', {
     description: 'nsml coordinator',
     execStart: [process.execPath, nsmlBin(), 'coordinator', ...serviceArgs(values), ...(tokenFile ? ['--join-token-file', tokenFile] : [])],
@@ -148,36 +147,4 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
   const tls = tlsFlags(values);
   if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa ? ['--client-ca', tls.clientCa] : []));
   return args;
-}
-
-/**
- * The join token agents must present: from --join-token-file (mode 600, checked), else
- * --join-token or $NSML_JOIN_TOKEN with a warning (a command line is readable by every local user
- * in /proc/PID/cmdline); the variable leaves this process's environment once read.
- */
-function coordinatorJoinToken(values: { 'join-token'?: string; 'join-token-file'?: string }, io: CliIo): string | undefined {
-  const fromEnv = io.env.NSML_JOIN_TOKEN || undefined;
-  delete io.env.NSML_JOIN_TOKEN;
-  delete process.env.NSML_JOIN_TOKEN;
-  if (values['join-token-file'] !== undefined) {
-    if (values['join-token'] !== undefined) throw usageError('give --join-token-file or --join-token, not both', 'coordinator');
-    return readJoinTokenFile(resolve(io.cwd, values['join-token-file']));
-  }
-  if (values['join-token'] !== undefined) {
-    io.err('nsml coordinator: warning: --join-token is visible to every user of this host in /proc/PID/cmdline; write it to a file (chmod 600) and pass --join-token-file\n');
-    return values['join-token'];
-  }
-  return fromEnv;
-}
-
-/** The token file a unit passes: the one given, or `<output>/nsml-coordinator.join-token` (mode 600) written from the token. */
-function serviceTokenFile(values: { 'join-token'?: string; 'join-token-file'?: string }, io: CliIo, output: string): string | undefined {
-  if (values['join-token-file'] !== undefined) return resolve(io.cwd, values['join-token-file']);
-  const token = values['join-token'] ?? (io.env.NSML_JOIN_TOKEN || undefined);
-  if (token === undefined) return undefined;
-  const path = join(output, 'nsml-coordinator.join-token');
-  mkdirSync(output, { recursive: true });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return path;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
 import { sha256, sha256File } from '../../common/hashing.js';
 import { encodeManifest, type ManifestEntry } from '../../common/manifest.js';
-import { type HashCache, noHashCache, openHashCache } from './hash-cache.js';
+import { noHashCache, openHashCache } from './hash-cache.js';
 import { type WalkOptions, type WalkedFile, walkWorkspace } from './walk.js';
 
 export interface PackOptions {
