@@ -124,7 +124,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       cache,
       datasets: this.datasets,
       python: o.python,
-      sdkPath: o.sdkPath,
+      sdkPath: isolation.sdkPath ?? o.sdkPath,
       supervisorPath: join(repoRoot(), 'agent', 'runner', 'supervisor.py'),
       gpuDevice: (i) => this.cudaDevice(i),
       checkGpus: probe.checkFree ? (indices) => probe.checkFree!(indices) : undefined,

@@ -2,6 +2,7 @@
  * Keeping users apart on a node (agent/README.md, "Users apart"): whose uid runs each session,
  * the agent's data folder made root's alone, and the folders a session's user is given.
  */
+import { installSdkCopy } from './sdk-copy.js';
 import { join } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -23,6 +24,8 @@ export interface NodeIsolation {
   isolation: Isolation;
   /** Absent when sessions run as the agent's own user. */
   users: SessionUsers | undefined;
+  /** Where sessions import the SDK from when they run apart (a readable copy: sdk-copy.ts); absent: the bundled one. */
+  sdkPath?: string;
 }
 
 /**
@@ -52,10 +55,11 @@ export async function setUpIsolation(
   const policy = await RunAsPolicy.open(o.runAs, o.logger, tool);
   process.umask(0o077);
   hardenDataDir(o.dataDir);
-  const needs = { sessionsDir: join(o.dataDir, 'sessions'), python: o.python, sdkPath: o.sdkPath };
+  const sdkPath = installSdkCopy(o.sdkPath, o.dataDir);
+  const needs = { sessionsDir: join(o.dataDir, 'sessions'), python: o.python, sdkPath };
   for (const who of await probed(o.runAs, tool)) await checkReach(needs, who);
   o.logger.info('sessions run apart, as unprivileged users', { runAs: policy.describe() });
-  return { isolation: 'users', users: policy };
+  return { isolation: 'users', users: policy, sdkPath };
 }
 
 async function probed(runAs: Exclude<RunAsOption, { mode: 'none' }>, tool: AccountTool): Promise<Array<{ uid: number; gid: number; label: string }>> {
