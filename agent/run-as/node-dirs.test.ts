@@ -1,3 +1,4 @@
+import { installSdkCopy } from './sdk-copy.js';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ describe.skipIf(!ROOT)('the data folder of an agent that keeps users apart (as r
     const closed = join(base, 'closed');
     mkdirSync(join(closed, 'agent', 'sessions'), { recursive: true });
     chmodSync(closed, 0o700);
-    const needs = { sessionsDir: join(closed, 'agent', 'sessions'), python: 'python3', sdkPath: SDK };
+    // The SDK as a root agent serves it (a readable copy), wherever this checkout lies.
+    const needs = { sessionsDir: join(closed, 'agent', 'sessions'), python: 'python3', sdkPath: installSdkCopy(SDK, base) };
     await expect(checkReach(needs, NOBODY)).rejects.toMatchObject({
       code: 'NSML_E_CONFIG',
       message: expect.stringMatching(/sessions run as uid 65534, who cannot reach .*closed\/agent\/sessions \(a folder above it, or it, does not let the user pass: chmod o\+x\)/),
