@@ -2,6 +2,16 @@ import type {
   IssuedToken__Output, ListTokensResponse__Output, ListUsersResponse__Output, ShareSessionResponse__Output, TokenInfo__Output,
 } from '../common/proto/types.js';
 import type { CoordinatorClient } from './client.js';
+import { parseDuration } from './duration.js';
+import { usageError } from './flags.js';
+
+/** `--expires DURATION` in ms; absent: 0 (never). Zero is refused: a token that expires at once is a mistake. */
+export function expiresFlag(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const ms = parseDuration(text, '--expires');
+  if (ms <= 0) throw usageError(`--expires must be longer than 0 (leave it out for a token that never expires); got ${JSON.stringify(text)}`);
+  return ms;
+}
 
 /** The UserService calls and SessionService.Share, with the client's token (cli/commands/{user,token,share}.ts). */
 export const identity = {

@@ -118,6 +118,9 @@ export async function runCliWith(argv: string[], io: CliIo): Promise<number> {
       io.out(`nsml ${version()}\n`);
       return 0;
     }
+    if (io.env.NSML_USER && name !== 'agent' && name !== 'coordinator') {
+      io.err('nsml: note: NSML_USER is ignored: you act as whoever your token belongs to (`nsml whoami`)\n');
+    }
     return await runCommand(name, rest, io);
   } catch (err) {
     return reportError(io, err);
@@ -135,6 +138,9 @@ async function runCommand(name: string, argv: string[], io: CliIo): Promise<numb
 export function reportError(io: CliIo, err: unknown): number {
   const error = isNsmlError(err) ? err : new NsmlError(ErrorCodes.INTERNAL, errorMessage(err), { cause: err });
   io.err(`nsml: ${error.code}: ${error.message}\n`);
+  if (error.code === ErrorCodes.UNAUTHENTICATED && io.env.NSML_TOKEN) {
+    io.err('nsml: note: the token came from NSML_TOKEN, which overrides `nsml login`; unset it or set it to a valid token\n');
+  }
   if (io.env.NSML_DEBUG && err instanceof Error && err.stack) io.err(err.stack + '\n');
   return error.code === ErrorCodes.USAGE ? 2 : 1;
 }

@@ -7,7 +7,7 @@ import { resolveSession } from '../session-ref.js';
 
 const USAGE = `Usage: nsml share SESSION [USER] [--control] [--revoke] [--json]
 
-Shares one of your sessions with another user: they see it in \`nsml ps\`, follow its logs and
+Shares one of your sessions with another user: they see it in \`nsml ps --all-users\`, follow its logs and
 metrics, and read (pull) its checkpoints. With --control they may also send it commands
 (\`nsml control\`) and stop it. --revoke takes the share back. Without USER, lists the shares.
 Datasets are shared with \`nsml dataset share\`.

@@ -1,9 +1,8 @@
 import type { TokenInfo__Output } from '../../common/proto/types.js';
 import { type Command, printUsage, withClient } from '../command.js';
-import { parseDuration } from '../duration.js';
 import { parseFlags, usageError } from '../flags.js';
 import { formatTable } from '../format.js';
-import { identity } from '../identity-client.js';
+import { expiresFlag, identity } from '../identity-client.js';
 import { printJson } from '../io.js';
 
 const USAGE = `Usage: nsml token ls [--user NAME] [--json]
@@ -56,7 +55,7 @@ export const tokenCommand: Command = {
     if (verb === 'create') {
       const parsed = parseFlags(rest, FLAGS, 'token');
       if (!parsed) return printUsage(io, USAGE);
-      const expiresInMs = parsed.values.expires === undefined ? 0 : parseDuration(parsed.values.expires, '--expires');
+      const expiresInMs = expiresFlag(parsed.values.expires);
       const issued = await withClient(io, (c) => identity.createToken(c, { label: parsed.values.label ?? '', expiresInMs, user: parsed.values.user ?? '' }, io.signal));
       if (parsed.values.json) printJson(io, issued);
       else io.out(`${issued.token}\n`);

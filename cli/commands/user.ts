@@ -1,8 +1,7 @@
 import { type Command, printUsage, withClient } from '../command.js';
-import { parseDuration } from '../duration.js';
 import { parseFlags, usageError } from '../flags.js';
 import { formatTable } from '../format.js';
-import { identity } from '../identity-client.js';
+import { expiresFlag, identity } from '../identity-client.js';
 import { printJson } from '../io.js';
 
 const USAGE = `Usage: nsml user add NAME [--admin] [--expires DURATION] [--json]
@@ -32,12 +31,16 @@ export const userCommand: Command = {
     if (verb === 'add') {
       const parsed = parseFlags(rest, FLAGS, 'user', { min: 1, max: 1 });
       if (!parsed) return printUsage(io, USAGE);
-      const expiresInMs = parsed.values.expires === undefined ? 0 : parseDuration(parsed.values.expires, '--expires');
-      const issued = await withClient(io, (c) => identity.addUser(c, parsed.positionals[0]!, parsed.values.admin === true, expiresInMs, io.signal));
+      const expiresInMs = expiresFlag(parsed.values.expires);
+      let address = '';
+      const issued = await withClient(io, (c) => {
+        address = c.address;
+        return identity.addUser(c, parsed.positionals[0]!, parsed.values.admin === true, expiresInMs, io.signal);
+      });
       if (parsed.values.json) printJson(io, issued);
       else {
         io.out(`${issued.created ? 'added' : 'issued a new token for'} ${issued.user}${parsed.values.admin ? ' (admin)' : ''}; their token (shown once):\n${issued.token}\n`);
-        io.err(`they log in with: nsml login --coordinator ADDRESS   (and paste it)\n`);
+        io.err(`they log in with: nsml login --coordinator ${address}   (and paste it)\n`);
       }
       return 0;
     }

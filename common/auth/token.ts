@@ -69,7 +69,7 @@ export function parseToken(token: string, where: string): { token: string; kind:
   if (!kind) {
     throw new NsmlError(
       ErrorCodes.UNAUTHENTICATED,
-      `the token from ${where} is not an nsml token (expected nsmlu_ and 36 letters and digits, ${trimmed.length} characters given, checksum ${trimmed.length > 6 ? 'wrong' : 'missing'}); copy it again, or ask an admin for a new one (\`nsml token create\`)`,
+      `the token from ${where} is not an nsml token (expected nsmlu_ and 36 letters and digits, ${trimmed.length} characters given, checksum ${trimmed.length > 6 ? 'wrong' : 'missing'}); copy it again, or ask an admin for a new one (\`nsml user add NAME\` or \`nsml token create --user NAME\`)`,
     );
   }
   return { token: trimmed, kind };

@@ -42,12 +42,10 @@ export function sessionFor(store: Pick<Store, 'users' | 'getSession'>, caller: C
   const verdict = sessionAllows(store, caller, row, need);
   if (verdict === 'hidden') throw sessionNotFound(name);
   if (!verdict) {
-    const what = need === 'control' ? 'control or stop' : 'remove, share or write checkpoints of';
-    throw new NsmlError(
-      ErrorCodes.PERMISSION_DENIED,
-      `session ${name} is shared with ${caller.user} to read only; ${caller.user} may not ${what} it (ask ${row.user}: \`nsml share ${name} ${caller.user} --control\`)`,
-      { details: { session: name, owner: row.user } },
-    );
+    const message = need === 'control'
+      ? `session ${name} is shared with ${caller.user} to read only; to control or stop it, ask ${row.user}: \`nsml share ${name} ${caller.user} --control\``
+      : `only ${row.user} (its owner) or an admin may remove, share or write checkpoints of session ${name}; a share lets ${caller.user} read${store.users.shareRole(name, caller.user) === 'control' ? ', control and stop' : ''} it`;
+    throw new NsmlError(ErrorCodes.PERMISSION_DENIED, message, { details: { session: name, owner: row.user } });
   }
   return row;
 }

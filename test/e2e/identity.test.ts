@@ -43,6 +43,7 @@ describe('users, tokens and sharing through the CLI', () => {
       const r = await c.nsml(args, { env: { ...noToken, NSML_USER: 'e2e', NSML_HOME: join(c.dir, 'nobody') } });
       expect(r.exitCode, args.join(' ')).not.toBe(0);
       expect(r.stderr).toContain('NSML_E_UNAUTHENTICATED');
+      expect(r.stderr).toContain('NSML_USER is ignored');
     }
     const forged = await c.nsml(['ps'], { env: { NSML_TOKEN: 'nsmlu_' + 'A'.repeat(36) } });
     expect(forged.stderr).toContain('NSML_E_UNAUTHENTICATED');
@@ -87,6 +88,10 @@ describe('users, tokens and sharing through the CLI', () => {
     const after = await c.nsml(['whoami'], { env: ci });
     expect(after.stderr).toContain('NSML_E_UNAUTHENTICATED');
     expect(after.stderr).toContain('revoked');
+    expect(after.stderr).toContain('the token came from NSML_TOKEN');
+    const zero = await c.nsml(['token', 'create', '--expires', '0s'], { env: c.asUser('bob') });
+    expect(zero.exitCode).toBe(2);
+    expect(zero.stderr).toContain('--expires must be longer than 0');
   });
 
   it('admin-only commands are refused to a user', async () => {

@@ -153,7 +153,8 @@ function rows(): Row[] {
     },
     { rpc: '/nsml.v1.BlobService/Put', allow: [...USERS, 'n1-for-S'], call: (m) => put(m, Buffer.from(`bytes ${Math.random()}`)) },
     {
-      rpc: '/nsml.v1.AdminService/ListNodes', allow: USERS, call: (m) => unary('admin', 'ListNodes', {}, m),
+      rpc: '/nsml.v1.AdminService/ListNodes', allow: USERS, visibleTo: READERS_OF_S, call: (m) => unary('admin', 'ListNodes', {}, m),
+      shows: (v) => (v as { nodes: Array<{ sessions: string[] }> }).nodes.some((n) => n.sessions.includes(S)),
     },
     { rpc: '/nsml.v1.AdminService/DrainNode', allow: ['root'], call: (m) => unary('admin', 'DrainNode', { id: 'n2', undrain: true }, m) },
     // n1 is connected: an allowed ForgetNode is answered NSML_E_NODE_BUSY and forgets nothing.
