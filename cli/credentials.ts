@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { join } from 'node:path';
 import { nsmlHome } from '../common/config.js';
 import { ErrorCodes, NsmlError, errorMessage } from '../common/errors.js';
@@ -53,10 +54,7 @@ export function saveCredential(address: string, token: string, user: string, env
   mkdirSync(nsmlHome(env), { recursive: true, mode: 0o700 });
   const file = readFile(path);
   file.coordinators[address] = { token, user };
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
   return path;
 }
 
@@ -66,8 +64,6 @@ export function removeCredential(address: string, env: NodeJS.ProcessEnv = proce
   const file = readFile(path);
   if (!(address in file.coordinators)) return false;
   delete file.coordinators[address];
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
   return true;
 }

@@ -1,19 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { noteDiskFull } from './disk-errors.js';
 
-/** Temp file + rename: a reader sees the old content or the new, never a torn write. Throws. */
-export function writeFileAtomic(path: string, content: string, mode?: number): void {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, content, mode === undefined ? undefined : { mode });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic };
 
 /** The latest content of every file whose write failed for lack of room, by path. */
 const deferred = new Map<string, { content: string; mode: number | undefined }>();

@@ -18,7 +18,7 @@ const ACTIVE = ['scheduled', 'starting', 'running'] as const;
  * "missing" for them: the client uploads the bytes, which proves it had them.
  */
 export class BlobAccess {
-  private readonly manifests = new Map<string, Set<string>>();
+  private readonly manifests = new Map<string, Set<string> | undefined>();
 
   constructor(private readonly deps: { store: Store; blobs: BlobStore }) {}
 
@@ -38,6 +38,7 @@ export class BlobAccess {
       if (want.has(m)) (out.add(m), want.delete(m));
       if (want.size === 0) break;
       const names = await this.blobsOf(m);
+      if (names === undefined) continue;
       for (const h of [...want]) {
         if (names.has(h)) (out.add(h), want.delete(h));
       }
@@ -67,14 +68,15 @@ export class BlobAccess {
   /** Every manifest these users may read: workspaces and checkpoints of their sessions, dataset versions. */
   private *manifestsOf(users: readonly string[]): Generator<string> {
     const { store } = this.deps;
-    const sessions = new Set<string>();
+    const sessions = new Map<string, string>(); // name → workspace manifest
     for (const u of users) {
-      for (const s of store.listSessions({ user: u, limit: 1_000_000 })) sessions.add(s.name);
-      for (const s of store.users.sharedWith(u)) sessions.add(s);
+      for (const s of store.listSessions({ user: u, limit: 1_000_000 })) sessions.set(s.name, s.workspace);
+      for (const name of store.users.sharedWith(u)) {
+        if (!sessions.has(name)) sessions.set(name, store.getSession(name)?.workspace ?? '');
+      }
     }
-    for (const name of sessions) {
-      const row = store.getSession(name);
-      if (row?.workspace) yield row.workspace;
+    for (const [name, workspace] of sessions) {
+      if (workspace) yield workspace;
       for (const c of store.checkpoints.list(name, 0)) yield c.manifest;
     }
     for (const ds of store.datasets.list()) {
@@ -83,20 +85,23 @@ export class BlobAccess {
     }
   }
 
-  private async blobsOf(manifest: string): Promise<Set<string>> {
-    const cached = this.manifests.get(manifest);
-    if (cached) {
+  /**
+   * The blobs a stored manifest names (read once, then kept in a small LRU: blobs never change);
+   * undefined when it is not stored or is not a manifest.
+   */
+  async blobsOf(manifest: string): Promise<Set<string> | undefined> {
+    if (this.manifests.has(manifest)) {
+      const cached = this.manifests.get(manifest);
       this.manifests.delete(manifest);
       this.manifests.set(manifest, cached);
       return cached;
     }
-    let names = new Set<string>();
-    if (this.deps.blobs.has(manifest)) {
-      try {
-        names = new Set(decodeManifest(await this.deps.blobs.readAll(manifest)).entries.map((e) => e.hash));
-      } catch {
-        names = new Set();
-      }
+    if (!this.deps.blobs.has(manifest)) return undefined; // not cached: it may be uploaded later
+    let names: Set<string> | undefined;
+    try {
+      names = new Set(decodeManifest(await this.deps.blobs.readAll(manifest)).entries.map((e) => e.hash));
+    } catch {
+      names = undefined;
     }
     this.manifests.set(manifest, names);
     if (this.manifests.size > CACHED_MANIFESTS) this.manifests.delete(this.manifests.keys().next().value!);

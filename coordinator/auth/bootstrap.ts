@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
@@ -42,8 +43,6 @@ export function bootstrapAdmins(deps: { store: Store; clock: Clock; logger: Logg
     if (row && row.revokedMs === 0 && (row.expiresMs === 0 || row.expiresMs > now) && store.users.get(row.user)?.admin) return;
   }
   const { token } = issueToken(store.users, { user: first, label: 'admin-token file' }, now);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, token + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, token + '\n', 0o600);
   logger.info('admin token written', { user: first, path, hint: 'log in with `nsml login --token-file ' + path + '`' });
 }

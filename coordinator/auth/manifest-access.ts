@@ -1,5 +1,4 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
-import { decodeManifest } from '../../common/manifest.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { BlobAccess } from './blob-access.js';
 import type { Caller } from './caller.js';
@@ -23,12 +22,9 @@ export async function requireReadableManifest(
     { details: { hash: name } },
   );
   if (!(await ctx.blobAccess.canRead(caller, manifest))) throw missing(`manifest ${manifest}`);
-  let hashes: string[];
-  try {
-    hashes = [...new Set(decodeManifest(await ctx.blobs.readAll(manifest)).entries.map((e) => e.hash))];
-  } catch {
-    return; // not a manifest: the usual checks say so
-  }
+  const names = await ctx.blobAccess.blobsOf(manifest);
+  if (names === undefined) return; // not a manifest: the usual checks say so
+  const hashes = [...names];
   const stored = hashes.filter((h) => ctx.blobs.has(h)); // a missing one is reported by the usual completeness check
   const readable = await ctx.blobAccess.readable(caller, stored);
   const first = stored.find((h) => !readable.has(h));
