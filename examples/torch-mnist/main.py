@@ -1,11 +1,13 @@
 """MNIST with PyTorch, the NSML way. Uses the GPU when there is one.
 
-    nsml dataset push mnist ./mnist        # torchvision layout: mnist/MNIST/raw/*.gz
-    nsml run -d mnist -g 1 main.py -- --lr 0.01 --epochs 5
-    nsml control SESSION set lr=0.001 | save now | call evaluate | stop
+    cd examples/torch-mnist
+    nsml dataset push mnist ./mnist        # torchvision layout: mnist/MNIST/raw/*.gz (needs torchvision)
+    nsml run -d mnist -g 1 -a "--lr 0.01 --epochs 5"
+    nsml control SESSION set lr=0.001      # or: save now | call evaluate | stop
 
-Without a dataset (or offline without ./data/MNIST), it trains on generated 28x28 digits, so the
-script runs anywhere torch is installed.
+Without a dataset (or offline without ./data/MNIST), it trains on generated 28x28 digits (ten
+fixed random patterns, shifted and noisy), so the script runs anywhere torch is
+installed, from this folder alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import time
 
 import torch
@@ -22,8 +23,6 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import nsml
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tiny-digits"))
 
 
 class Net(nn.Module):
@@ -60,13 +59,19 @@ def mnist(root: str, train: bool) -> TensorDataset:
 
 
 def generated(count: int, seed: int) -> TensorDataset:
-    """Generated digits (examples/tiny-digits), scaled up to 28x28."""
-    import digits
-
-    data = digits.make_split(count, seed, flip=0.05)
-    x = torch.tensor([img for img, _ in data]).view(-1, 1, digits.HEIGHT, digits.WIDTH)
-    x = F.interpolate(x, size=(28, 28), mode="nearest")
-    return TensorDataset((x - 0.5) / 0.5, torch.tensor([y for _, y in data]))
+    """Ten fixed 14x14 patterns (one per class, the same for every split), scaled to 28x28,
+    each shifted by up to 3 pixels, with 5 % of pixels flipped."""
+    templates = (torch.rand(10, 1, 14, 14, generator=torch.Generator().manual_seed(1234)) > 0.6).float()
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 10, (count,), generator=g)
+    x = F.interpolate(templates[y], size=(28, 28), mode="nearest")
+    shifts = torch.randint(-3, 4, (count, 2), generator=g)
+    for dy, dx in shifts.unique(dim=0).tolist():
+        rows = ((shifts[:, 0] == dy) & (shifts[:, 1] == dx)).nonzero().squeeze(1)
+        x[rows] = torch.roll(x[rows], shifts=(dy, dx), dims=(2, 3))
+    flip = torch.rand(x.shape, generator=g) < 0.05
+    x = torch.where(flip, 1 - x, x)
+    return TensorDataset((x - 0.5) / 0.5, y)
 
 
 def datasets_for(seed: int) -> tuple:
