@@ -17,6 +17,7 @@ import { splitArgs } from '../split-args.js';
 import { describeRetry, newRequestId, withSubmitRetry } from '../submit-retry.js';
 import { createBlobUploader } from '../workspace/blob-uploader.js';
 import { checkEntry, packWorkspace } from '../workspace/pack.js';
+import { sizeNotes } from '../workspace/size-notes.js';
 import { type UploadReport, uploadWorkspace } from '../workspace/upload.js';
 
 const USAGE = `Usage: nsml run [-d DATASET] [-g GPUS] [--gpus-per-node N] [--cpus N] [--memory SIZE]
@@ -89,6 +90,7 @@ export const runCommand: Command = {
     const request = submitRequestOf(values);
     const packed = await packWorkspace({ root: io.cwd, cacheDir: join(nsmlHome(io.env), 'cache', 'hashes') });
     checkEntry(packed, request.entry!);
+    for (const note of sizeNotes(packed)) io.err(`${note}\n`);
     const requestId = newRequestId();
     // A fresh client per attempt: a new channel dials at once, not after the old one's backoff.
     const { session, upload } = await withSubmitRetry(() => withClient(io, async (client) => {
