@@ -5,10 +5,13 @@ import pytest
 
 import nsml
 import nsml.testing
+from conftest import torch_module
 from nsml import _save_path
 
+TORCH = torch_module()
 
-def write_file(path, **kwargs):  # 2018 scripts
+
+def write_file(path, **kwargs):  # 2018 scripts: pickle.dump to exactly the path
     with open(path, "wb") as f:
         pickle.dump({"w": 1, **kwargs}, f)
 
@@ -28,36 +31,41 @@ def read_dir(dir_name):
         return f.read()
 
 
-def makes_dir(dir_name):  # scripts that create it themselves, without exist_ok
+def keras_like(dir_name):  # model.save(dir): creates the directory itself, without exist_ok
     os.makedirs(dir_name)
-    with open(os.path.join(dir_name, "a.txt"), "w") as f:
-        f.write("a")
+    for part in ("saved_model.pb", "variables.index"):
+        with open(os.path.join(dir_name, part), "w") as f:
+            f.write(part)
 
 
-def writes_sibling(path):  # numpy.save(path) writes path + ".npy"
-    with open(path + ".npy", "w") as f:
-        f.write("npy")
+def torch_file_save(filename, *args):  # NAVER's 2018 baselines: torch.save(checkpoint, filename)
+    TORCH.save({"model": {"w": [1.0, 2.0]}}, filename)
 
 
-class TorchLikeError(RuntimeError):
-    pass
+def torch_file_load(filename, *args):
+    return TORCH.load(filename)
 
 
-def torch_like_file(path):  # torch.save(obj, path) on a directory raises RuntimeError, not OSError
-    if os.path.isdir(path):
-        raise TorchLikeError(f"File {path} cannot be opened.")
-    with open(path, "w") as f:
-        f.write("zip")
+def torch_dir_save(dir_name, **kwargs):  # 2019+: torch.save(state, os.path.join(dir_name, 'model.pt'))
+    TORCH.save({"model": {"w": [3.0]}}, os.path.join(dir_name, "model.pt"))
 
 
-@pytest.mark.parametrize("save_fn, load_fn, expected, files", [
+def torch_dir_load(dir_name, **kwargs):
+    return TORCH.load(os.path.join(dir_name, "model.pt"))
+
+
+SHAPES = [
     (write_file, read_file, {"w": 1}, ["model"]),
     (write_dir, read_dir, "weights", ["model/model.pt"]),
-    (makes_dir, lambda d: sorted(os.listdir(d)), ["a.txt"], ["model/a.txt"]),
-    (writes_sibling, lambda p: open(p + ".npy").read(), "npy", ["model.npy"]),
-    (torch_like_file, lambda p: open(p).read(), "zip", ["model"]),
-])
-def test_both_nsml_shapes_save_and_load_back_the_same_shape(save_fn, load_fn, expected, files):
+    (keras_like, lambda d: sorted(os.listdir(d)), ["saved_model.pb", "variables.index"],
+     ["model/saved_model.pb", "model/variables.index"]),
+    (torch_file_save, torch_file_load, {"model": {"w": [1.0, 2.0]}}, ["model"]),
+    (torch_dir_save, torch_dir_load, {"model": {"w": [3.0]}}, ["model/model.pt"]),
+]
+
+
+@pytest.mark.parametrize("save_fn, load_fn, expected, files", SHAPES)
+def test_every_nsml_shape_saves_and_loads_back_the_same_shape(save_fn, load_fn, expected, files):
     with nsml.testing.capture() as cap:
         nsml.bind(save=save_fn, load=load_fn)
         nsml.save(1)
@@ -67,18 +75,33 @@ def test_both_nsml_shapes_save_and_load_back_the_same_shape(save_fn, load_fn, ex
         assert nsml.load(1) == expected
 
 
-def test_the_learned_shape_skips_the_retry():
+def test_numpy_save_writes_a_sibling_and_load_hands_back_the_same_path():
+    np = pytest.importorskip("numpy")
+    with nsml.testing.capture() as cap:
+        nsml.bind(save=lambda path: np.save(path, np.arange(4)), load=lambda path: np.load(path + ".npy").tolist())
+        nsml.save("n")
+        assert cap.checkpoints["n"].files == ["model.npy"]
+        assert nsml.load("n") == [0, 1, 2, 3]
+
+
+def test_a_file_style_save_is_called_once_and_a_directory_style_save_is_retried_once():
     calls = []
 
-    def counting(path):
-        calls.append(os.path.isdir(path))
-        write_file(path)
+    def file_style(path):
+        calls.append(("file", os.path.isdir(path)))
+        TORCH.save({}, path)
+
+    def dir_style(path):
+        calls.append(("dir", os.path.isdir(path)))
+        TORCH.save({}, os.path.join(path, "m.pt"))
 
     with nsml.testing.capture():
-        nsml.save("a", save_fn=counting)
-        nsml.save("b", save_fn=counting)
-    assert calls == [True, False, False]
-    assert _save_path._LEARNED[counting.__code__] == _save_path.AS_ABSENT
+        for name in ("a", "b"):
+            nsml.save(name, save_fn=file_style)
+            nsml.save(name, save_fn=dir_style)
+    assert calls == [("file", False), ("dir", False), ("dir", True), ("file", False), ("dir", True)]
+    assert _save_path._LEARNED[file_style.__code__] == _save_path.AS_ABSENT
+    assert _save_path._LEARNED[dir_style.__code__] == _save_path.AS_DIRECTORY
 
 
 def test_bind_keyword_arguments_reach_the_callbacks_and_the_latest_bind_wins():
@@ -145,17 +168,29 @@ def test_a_callback_that_raises_registers_nothing_and_the_script_sees_it():
         assert cap.checkpoints == {}
 
 
-def test_an_unrelated_error_mentioning_nothing_is_not_retried():
+def test_an_error_that_leaves_nothing_is_retried_once_and_the_callbacks_own_error_reaches_the_script():
     calls = []
 
     def failing(path):
-        calls.append(path)
+        calls.append(os.path.isdir(path))
         raise KeyError("missing weight")
 
-    with nsml.testing.capture():
-        with pytest.raises(KeyError):
+    with nsml.testing.capture() as cap:
+        with pytest.raises(KeyError, match="missing weight"):
             nsml.save("x", save_fn=failing)
-    assert len(calls) == 1
+        assert cap.checkpoints == {}
+    assert calls == [False, True]
+
+
+def test_a_directory_style_callback_that_fails_shows_its_own_error_not_the_missing_directory():
+    def dir_style_broken(path):
+        if not os.path.isdir(path):
+            open(os.path.join(path, "m.pt"), "wb").close()  # FileNotFoundError naming model/m.pt
+        raise ValueError("state_dict has NaN")
+
+    with nsml.testing.capture():
+        with pytest.raises(ValueError, match="NaN"):
+            nsml.save("x", save_fn=dir_style_broken)
 
 
 def test_loading_a_missing_checkpoint_lists_those_that_exist():

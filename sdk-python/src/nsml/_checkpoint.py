@@ -10,7 +10,7 @@ from ._args import reserved_args
 from ._errors import INVALID_ARGUMENT, NOTHING_BOUND, NsmlError
 from ._names import checkpoint_name, session_name
 from ._runtime import RUNTIME
-from ._save_path import ensure_payload, run_save_callback
+from ._save_path import payload_for_load, run_save_callback
 from ._warn import warn_once
 
 _UNSET: Any = object()
@@ -102,7 +102,7 @@ def load(checkpoint: Any = None, load_fn: Optional[Callable[..., Any]] = None, s
         other = None
     fn, kwargs = (load_fn, {}) if load_fn is not None else (BINDINGS.load, BINDINGS.kwargs)
     root = RUNTIME.transport.load_checkpoint(other, name)
-    path = ensure_payload(root)
+    path = payload_for_load(root)
     if fn is None:
         return path
     return fn(path, **kwargs)
