@@ -69,8 +69,10 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
     const status = await nsml(['status', '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ up: true, address: `127.0.0.1:${port}`, agent: { running: true } });
-    const nodes = JSON.parse((await nsml(['node', 'ls', '--json'])).stdout) as Array<{ state: string }>;
+    const nodes = JSON.parse((await nsml(['node', 'ls', '--json'])).stdout) as Array<{ state: string; inventory: { gpus: unknown[] } }>;
     expect(nodes.map((n) => n.state)).toEqual(['ready']);
+    // The note about -g comes exactly when the agent found no GPU.
+    expect(up.stdout.includes('the agent sees no GPU')).toBe(nodes[0]!.inventory.gpus.length === 0);
 
     // A session still running when `down` comes is stopped first, leaving no process behind.
     const marker = `forever_${process.pid}_${Date.now()}`;

@@ -64,10 +64,13 @@ async function upInBackground(paths: LocalPaths, port: number, io: CliIo): Promi
   const address = before.coordinator.serving && before.address ? before.address : `127.0.0.1:${port}`;
   const coordinatorPid = before.coordinator.serving ? before.coordinator.pid! : await startCoordinator(paths, port, address, io);
   logInAsFirstAdmin(paths, address, io.env);
-  const agentPid = before.agent.running ? before.agent.pid! : await startAgent(paths, address, io);
+  const agent = before.agent.running ? { pid: before.agent.pid!, gpus: -1 } : await startAgent(paths, address, io);
   rememberAddress(io.env, address);
-  io.out(`nsml is up: coordinator ${address} (pid ${coordinatorPid}), agent (pid ${agentPid})\n`);
+  io.out(`nsml is up: coordinator ${address} (pid ${coordinatorPid}), agent (pid ${agent.pid})\n`);
   io.out(`logs: ${paths.logDir}; stop with \`nsml down\`\n`);
+  if (agent.gpus === 0) {
+    io.out('note: the agent sees no GPU on this machine (nvidia-smi finds none), so sessions run on CPU only: leave out -g (or -g 0); -g 1 is refused\n');
+  }
   if (io.env.NSML_COORDINATOR && io.env.NSML_COORDINATOR !== address) {
     io.err(`note: NSML_COORDINATOR=${io.env.NSML_COORDINATOR} overrides ${address} in this shell\n`);
   }
@@ -89,16 +92,20 @@ async function startCoordinator(paths: LocalPaths, port: number, address: string
   return pid;
 }
 
-async function startAgent(paths: LocalPaths, address: string, io: CliIo): Promise<number> {
+/** Starts the agent and waits until it registered; how many GPUs it reported. */
+async function startAgent(paths: LocalPaths, address: string, io: CliIo): Promise<{ pid: number; gpus: number }> {
   const startedAt = Date.now();
   // One user on a loopback cluster: its sessions run as itself, root too, unless NSML_AGENT_ISOLATION=users (agent/run-as).
   const env = { NSML_AGENT_ISOLATION: 'none', ...io.env };
   const pid = spawnDetached(['agent', '--coordinator', address, '--data', paths.agentData, '--advertise', '127.0.0.1'], paths.agentLog, env);
   writePid(paths.agentPid, pid);
-  await waitUntil(async (c) => (await c.listNodes()).some((n) => n.state === 'ready' && n.lastHeartbeatMs >= startedAt - 1_000), {
-    address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.agentLog, what: 'agent', signal: io.signal,
-  });
-  return pid;
+  let gpus = -1;
+  await waitUntil(async (c) => {
+    const node = (await c.listNodes()).find((n) => n.state === 'ready' && n.lastHeartbeatMs >= startedAt - 1_000);
+    gpus = node?.inventory?.gpus.length ?? -1;
+    return node !== undefined;
+  }, { address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.agentLog, what: 'agent', signal: io.signal });
+  return { pid, gpus };
 }
 
 export const downCommand: Command = {
