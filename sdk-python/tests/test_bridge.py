@@ -16,10 +16,11 @@ from conftest import script_env
 class FakeAgent:
     """Accepts connections, records every message, answers requests like the real agent."""
 
-    def __init__(self, path, loads=None):
+    def __init__(self, path, loads=None, commands=None):
         self.path = path
         self.messages = []
         self.loads = loads or {}
+        self.commands = list(commands or [])  # sent once, right after the first welcome
         self.garbage_first = False
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(path)
@@ -49,6 +50,9 @@ class FakeAgent:
                         conn.sendall(b"this is not json\n")
                         return
                     self._send(conn, {"type": "welcome", "v": 1, "session": "alice/mnist/3", "max_line_bytes": 4194304})
+                    for command in self.commands:
+                        self._send(conn, {"type": "command", **command})
+                    self.commands = []
                 elif msg["type"] == "save":
                     ok = not msg["name"].startswith("fail")
                     error = {"code": "NSML_E_TOO_LARGE", "message": "checkpoint over quota"}
@@ -197,3 +201,36 @@ def test_a_socket_that_never_appears_fails_requests_within_the_connect_timeout_a
     out = run(code, tmp_path, env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "NSML_E_AGENT_UNAVAILABLE True True"
+
+
+def test_a_set_through_the_bridge_is_typed_and_a_bad_value_refuses_the_whole_set(sock_path, tmp_path):
+    agent = FakeAgent(sock_path, commands=[
+        {"id": "c-1", "name": "set", "args": {"values": {"epochs": "4", "lr": "abc"}}},
+        {"id": "c-2", "name": "set", "args": {"values": {"lr": ".5", "epochs": "6"}}},
+    ])
+    code = """
+import time, nsml
+nsml.hparams.update(lr=0.1, epochs=3)
+seen = []
+nsml.on_change("lr")(seen.append)
+deadline = time.monotonic() + 30
+step = 0
+while nsml.hparams.lr == 0.1 and time.monotonic() < deadline:
+    nsml.report(step=step, a=1.0)
+    step += 1
+    time.sleep(0.01)
+lr = nsml.hparams.lr
+lr += 0.25
+print(lr, nsml.hparams.epochs, seen)
+"""
+    try:
+        out = run(code, tmp_path, online_env(sock_path, tmp_path))
+    finally:
+        agent.close()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0.75", "6", "[0.5]"]
+    results = {m["id"]: m for m in agent.of("result")}
+    assert results["c-1"]["ok"] is False and results["c-1"]["error"]["code"] == "NSML_E_INVALID_ARGUMENT"
+    assert results["c-1"]["error"]["message"] == 'lr is a float (current 0.1); "abc" is not a number; nothing was changed'
+    assert results["c-2"]["ok"] is True and results["c-2"]["value"] == {"lr": 0.5, "epochs": 6}
+    assert [(e["name"], e["value"]) for e in agent.of("event") if e.get("kind") == "set"] == [("lr", 0.5), ("epochs", 6)]

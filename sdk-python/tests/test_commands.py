@@ -4,7 +4,7 @@ import pytest
 
 import nsml
 import nsml.testing
-from nsml._hparams import parse_value
+from nsml._hparam_types import Refused, convert_like, parse_value
 
 
 @pytest.mark.parametrize("text, value", [
@@ -13,6 +13,55 @@ from nsml._hparams import parse_value
 ])
 def test_set_values_are_json_when_they_parse_else_text(text, value):
     assert parse_value(text) == value
+
+
+@pytest.mark.parametrize("current, text, value", [
+    (0.1, ".5", 0.5), (0.1, "5e-1", 0.5), (0.1, "1", 1.0), (0.1, " 2 ", 2.0), (0.1, "-inf", float("-inf")),
+    (0.1, 1, 1.0), (3, "3", 3), (3, "-7", -7), (3, "3.0", 3), (3, "1e3", 1000), (3, 4, 4),
+    (True, "false", False), (False, "TRUE", True), (False, "1", True), (True, "0", False),
+    (False, "yes", True), (True, "no", False), (True, "off", False),
+    ([1], "[1, 2]", [1, 2]), ((1, 2), "[3, 4]", (3, 4)), ({"a": 1}, '{"b": 2}', {"b": 2}),
+    ("sgd", "adam", "adam"), ("sgd", "0.5", "0.5"), ("sgd", '"q"', '"q"'),
+    (None, "0.5", 0.5), (None, "[1]", [1]), (None, "adam", "adam"), (b"x", "null", None),
+])
+def test_a_set_value_takes_the_type_of_the_current_value(current, text, value):
+    got = convert_like("x", current, text)
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("current, text, message", [
+    (0.1, "abc", 'lr is a float (current 0.1); "abc" is not a number'),
+    (0.1, "true", 'lr is a float (current 0.1); "true" is not a number'),
+    (3, "3.5", 'lr is an int (current 3); "3.5" is not a whole number'),
+    (3, "three", 'lr is an int (current 3); "three" is not a number'),
+    (3, "inf", 'lr is an int (current 3); "inf" is not a whole number'),
+    (True, "maybe", 'lr is a bool (current True); "maybe" is not one of true/false, 1/0, yes/no, on/off'),
+    ([1], "1,2", 'lr is a list (current [1]); "1,2" is not JSON; write it as JSON, e.g. [1, 2]'),
+    ([1], '{"a": 1}', 'lr is a list (current [1]); "{\\"a\\": 1}" is JSON of another kind; write it like [1, 2]'),
+    ({"a": 1}, "[1]", 'lr is a dict (current {\'a\': 1}); "[1]" is JSON of another kind; write it like {"a": 1}'),
+])
+def test_a_value_that_does_not_convert_is_refused_naming_type_current_value_and_text(current, text, message):
+    with pytest.raises(Refused) as info:
+        convert_like("lr", current, text)
+    assert str(info.value) == message
+
+
+def test_one_bad_value_refuses_the_whole_set_with_no_change_and_no_callback():
+    args = argparse.Namespace(lr=0.1, epochs=3, name="a")
+    nsml.hparams.update(args)
+    seen = []
+    nsml.on_change("epochs")(seen.append)
+    with nsml.testing.capture() as cap:
+        ident = cap.command("set", values={"epochs": "5", "lr": "abc", "name": "b"})
+        nsml.report(step=1, a=1.0)
+        result = cap.result(ident)
+        assert cap.events == []
+    assert result["ok"] is False and result["error"]["code"] == "NSML_E_INVALID_ARGUMENT"
+    assert result["error"]["message"] == 'lr is a float (current 0.1); "abc" is not a number; nothing was changed'
+    assert (args.lr, args.epochs, args.name) == (0.1, 3, "a") and nsml.hparams.epochs == 3 and seen == []
+    lr = nsml.hparams.lr
+    lr += 0.5  # the script keeps running with numbers
+    assert lr == 0.6
 
 
 def test_set_changes_the_value_runs_callbacks_updates_argparse_and_is_an_event():
@@ -103,7 +152,10 @@ def test_call_passes_json_arguments_and_returns_the_value():
         assert nsml.poll() == 5
         results = [cap.result(i) for i in ids]
     assert [r["value"] for r in results[:3]] == [6, 10, 4]
-    assert results[3]["error"]["type"] == "ZeroDivisionError" and "explode" in results[3]["error"]["traceback"]
+    trace = results[3]["error"]["traceback"]
+    assert results[3]["error"]["type"] == "ZeroDivisionError" and "explode" in trace
+    assert "src/nsml/" not in trace and trace.count('File "') == 1  # the user's frame only
+    assert trace.startswith("Traceback (most recent call last):") and trace.endswith("ZeroDivisionError: boom\n")
     assert "known: boom, scale" in results[4]["error"]["message"]
     assert "traceback" not in results[4]["error"]  # the package's own refusal: no internals shown
 
@@ -159,3 +211,29 @@ def test_a_set_with_at_step_waits_for_that_step_and_holds_later_commands():
         nsml.report(step=5, a=1.0)
         assert cap.result(first)["step"] == 5 and cap.result(first)["ok"] is True
         assert cap.result(second)["value"] == 0.2
+
+
+def test_a_call_traceback_keeps_user_frames_around_an_nsml_call_and_chained_errors():
+    def inner():
+        raise KeyError("weights")
+
+    @nsml.command
+    def evaluate():
+        try:
+            inner()
+        except KeyError as err:
+            raise RuntimeError("evaluation failed") from err
+
+    @nsml.command
+    def checkpoint_now():
+        nsml.load("missing")  # raises inside the package; only this line is the user's
+
+    with nsml.testing.capture() as cap:
+        first = cap.command("call", name="evaluate")
+        second = cap.command("call", name="checkpoint_now")
+        nsml.poll()
+        chained = cap.result(first)["error"]["traceback"]
+        through = cap.result(second)["error"]
+    assert "in inner" in chained and "in evaluate" in chained and "direct cause" in chained
+    assert "src/nsml/" not in chained
+    assert through["code"] == "NSML_E_NOT_FOUND" and "traceback" not in through

@@ -8,13 +8,13 @@ A command is ``{"type": "command", "id": ID, "name": NAME, "args": {...}}`` (pro
 from __future__ import annotations
 
 import time
-import traceback
 from typing import Any, Callable, Dict, Optional, TypeVar, Union, overload
 
 from . import _checkpoint, _report
 from ._errors import INVALID_ARGUMENT, NOT_FOUND, NsmlError
 from ._hparams import HPARAMS
 from ._runtime import RUNTIME
+from ._user_trace import user_traceback
 from ._wire import to_json_value
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -144,7 +144,7 @@ def _error(err: BaseException, with_trace: bool) -> Dict[str, Any]:
     # The package's own refusals (no such function, bad arguments) say all there is to say; a
     # traceback is for what the user's function raised.
     if with_trace and not isinstance(err, NsmlError):
-        out["traceback"] = "".join(traceback.format_exception(type(err), err, err.__traceback__))[-_MAX_TRACE:]
+        out["traceback"] = user_traceback(err, _MAX_TRACE)
     return out
 
 

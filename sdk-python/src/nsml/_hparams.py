@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Tuple
 
 from ._errors import INVALID_ARGUMENT, NsmlError
+from ._hparam_types import convert_all, parse_value
+
+__all__ = ["HPARAMS", "HyperParameters", "parse_value"]
 
 Callback = Callable[[Any], Any]
-
-
-def parse_value(text: Any) -> Any:
-    """``k=v`` values: JSON when they parse as JSON (``0.01``, ``true``, ``[1,2]``), else the text."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 class HyperParameters(MutableMapping[str, Any]):
@@ -91,7 +83,8 @@ class HyperParameters(MutableMapping[str, Any]):
     # ---- operator changes ----
 
     def apply(self, texts: Mapping[str, Any]) -> List[Tuple[str, Any, Any]]:
-        """Applies an operator's ``set``: all names must be known, else nothing changes.
+        """Applies an operator's ``set``: every name must be known and every value must convert to
+        the type of the current value (``_hparam_types``), else nothing changes and no callback runs.
 
         Returns ``(name, old, new)`` per change. A callback that raises stops here with its
         exception; the value stays set.
@@ -100,12 +93,12 @@ class HyperParameters(MutableMapping[str, Any]):
         if unknown:
             known = ", ".join(sorted(self._values)) or "none (seed them with nsml.hparams.update(vars(args)))"
             raise NsmlError(INVALID_ARGUMENT, f"unknown hyperparameter {', '.join(repr(n) for n in unknown)}; known: {known}")
+        converted, refusals = convert_all(self._values, texts)
+        if refusals:
+            raise NsmlError(INVALID_ARGUMENT, "; ".join(refusals) + "; nothing was changed")
         changes = []
-        for name, text in texts.items():
+        for name, new in converted.items():
             old = self._values[name]
-            new = parse_value(text)
-            if isinstance(old, float) and type(new) is int:
-                new = float(new)
             self._values[name] = new
             for ns in self._namespaces:
                 if hasattr(ns, name):
