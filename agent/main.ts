@@ -29,6 +29,10 @@ import { SessionBridges } from './session-bridge/session-bridges.js';
 import { TelemetryShipper } from './uplink/telemetry-shipper.js';
 import { SessionStops } from './session-stops.js';
 import { SessionIdleness } from './session-idle.js';
+import { createExecDialer } from './exec/exec-client.js';
+import { execHelperPath } from './exec/exec-process.js';
+import { ExecSessions } from './exec/exec-sessions.js';
+import type { Launch } from './runner/rank-context.js';
 
 export type { AgentOptions } from './options.js';
 
@@ -95,6 +99,8 @@ class NodeAgent implements Agent, ConnectionHandler {
   private readonly checkpointClients: CheckpointClients | undefined;
   private readonly stops: SessionStops;
   private readonly disk: DiskWatch;
+  /** Terminals into sessions (`nsml exec`, `nsml attach`). */
+  private readonly execs: ExecSessions;
   private readonly refusalGate = new RefusalGate(() => this.o.logger);
 
   constructor(
@@ -134,6 +140,14 @@ class NodeAgent implements Agent, ConnectionHandler {
       clock: o.clock,
       rankServices: this.bridges,
       sessionUsers: isolation.users,
+    });
+    this.execs = new ExecSessions({
+      dialer: createExecDialer(o.coordinator, o.tls, () => this.credential.secret),
+      rank: (session, epoch, rank) => {
+        const r = this.runner.ranks().find((x) => x.spec.session === session && x.spec.epoch === epoch && x.spec.rank === rank);
+        return r && { phase: r.record.phase, launch: () => r.dir.readJson<Launch>('launch.json') };
+      },
+      python: o.python, helperPath: execHelperPath(repoRoot()), logger,
     });
     this.disk = new DiskWatch({ dir: o.dataDir, minFreeBytes: o.minFreeBytes, logger });
     this.stops = new SessionStops({
@@ -188,6 +202,7 @@ class NodeAgent implements Agent, ConnectionHandler {
 
   private async shutdown(): Promise<void> {
     this.stops.close();
+    this.execs.closeAll();
     await this.runner.detach();
     await this.bridges.closeAll();
     this.checkpointClients?.close();
@@ -244,6 +259,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       else if (m.stop) this.onStop(m.stop);
       else if (m.logAck) this.outbox.ack(m.logAck);
       else if (m.command) this.bridges.deliver(m.command);
+      else if (m.openExec) this.execs.open(m.openExec);
       else if (m.metricAck) {
         this.telemetry.ack(m.metricAck);
         this.outbox.pump();

@@ -71,6 +71,8 @@ export const ErrorCodes = {
   TLS_VERIFY: 'NSML_E_TLS_VERIFY',
   /** The coordinator wants a client certificate signed by its --client-ca and got none or another. */
   TLS_CLIENT_CERT: 'NSML_E_TLS_CLIENT_CERT',
+  /** `nsml exec` or `nsml attach` into a session that is not running (queued, starting, or ended). */
+  SESSION_NOT_RUNNING: 'NSML_E_SESSION_NOT_RUNNING',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -5,6 +5,7 @@ import type { BlobCollector } from './blobs/blob-gc.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { CommandQueue } from './commands/command-queue.js';
 import type { DatasetRegistry } from './datasets/dataset-registry.js';
+import type { ExecBroker } from './exec/exec-broker.js';
 import type { Hub } from './hub.js';
 import type { CompiledCoordinatorOptions } from './options.js';
 import type { Lifecycle } from './sessions/lifecycle.js';
@@ -30,6 +31,8 @@ export interface CoordinatorContext {
   auth: Authenticator;
   /** Which blobs a caller may read (Get, and Has per caller). */
   blobAccess: BlobAccess;
+  /** Terminals into sessions (`nsml exec`, `nsml attach`): pairs callers with their agents' dial-backs. */
+  exec: ExecBroker;
   /** Aborted when the coordinator closes: long calls (Wait, Logs, Watch, agent streams) end. */
   closing: AbortSignal;
 }

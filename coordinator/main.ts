@@ -16,6 +16,7 @@ import { CheckpointRegistry } from './checkpoints/checkpoint-registry.js';
 import { CommandQueue } from './commands/command-queue.js';
 import type { CoordinatorContext } from './context.js';
 import { DatasetRegistry } from './datasets/dataset-registry.js';
+import { ExecBroker } from './exec/exec-broker.js';
 import { Hub } from './hub.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './options.js';
 import { adminService } from './services/admin-service.js';
@@ -141,7 +142,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const auth = new Authenticator({ store, clock: o.clock });
     const blobAccess = new BlobAccess({ store, blobs });
     bootstrapAdmins({ store, clock: o.clock, logger: o.logger }, o.admins, o.dataDir);
-    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, gc, auth, blobAccess, closing: closing.signal };
+    const exec = new ExecBroker({ store, agents, auth, logger: o.logger.child({ component: 'exec' }), closing: closing.signal });
+    const ctx: CoordinatorContext = { options: o, store, blobs, datasets, hub, agents, lifecycle, scheduler, commands, gc, auth, blobAccess, exec, closing: closing.signal };
     const proto = loadProto();
     server.addService(proto.nsml.v1.SessionService.service, sessionService(ctx));
     server.addService(proto.nsml.v1.AgentService.service, agentService(ctx));

@@ -3,6 +3,7 @@ import { SERVER_CHANNEL_OPTIONS } from '../../common/grpc/options.js';
 import { loadProto } from '../../common/proto/load.js';
 import type { AgentMessage__Output, AgentServiceHandlers, CoordinatorMessage, LogLine__Output } from '../../common/proto/types.js';
 import { eventually } from './runner-fixture.js';
+import type { ExecFrame, ExecFrame__Output } from '../../common/proto/generated/nsml/v1/ExecFrame.js';
 
 type Stream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -27,6 +28,8 @@ export class FakeCoordinator {
   autoAck: boolean;
   /** The `registered` answers sent, in order. */
   readonly registeredSent: Array<{ stream: number; logAcks: Array<{ session: string; rank: number; seq: number }> }> = [];
+  /** AgentService.Exec dial-backs, in order (the test reads and writes their frames). */
+  readonly execCalls: Array<grpc.ServerDuplexStream<ExecFrame__Output, ExecFrame>> = [];
   private streams: Stream[] = [];
   private streamCount = 0;
   private server: grpc.Server | undefined;
@@ -91,7 +94,7 @@ export class FakeCoordinator {
   private async listen(port: number): Promise<void> {
     const proto = loadProto();
     const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-    const handlers: AgentServiceHandlers = { Connect: (call) => this.onStream(call) };
+    const handlers: AgentServiceHandlers = { Connect: (call) => this.onStream(call), Exec: (call) => this.execCalls.push(call) };
     server.addService(proto.nsml.v1.AgentService.service, handlers);
     this.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

@@ -40,6 +40,7 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.TLS_UNAVAILABLE]: grpc.status.UNAVAILABLE,
   [ErrorCodes.TLS_VERIFY]: grpc.status.UNAVAILABLE,
   [ErrorCodes.TLS_CLIENT_CERT]: grpc.status.UNAVAILABLE,
+  [ErrorCodes.SESSION_NOT_RUNNING]: grpc.status.FAILED_PRECONDITION,
 };
 
 /** SQLITE_FULL, ENOSPC or EDQUOT anywhere in the cause chain: a full disk, not a bug. */

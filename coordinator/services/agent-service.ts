@@ -12,5 +12,6 @@ export function agentService(ctx: CoordinatorContext): AgentServiceHandlers {
       }
       new AgentConnection(ctx, call);
     },
+    Exec: (call) => ctx.exec.fromAgent(call),
   };
 }

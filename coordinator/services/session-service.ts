@@ -106,5 +106,6 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
     ...metricsHandlers(ctx),
     Remove: removeSessionHandler(ctx),
     Share: shareHandler(ctx),
+    Exec: (call) => ctx.exec.fromCaller(call),
   };
 }
