@@ -18,6 +18,10 @@ export interface InventoryOptions {
   gpus: number[] | undefined;
   /** Whether sessions here run apart, as unprivileged users (agent/run-as). */
   isolation?: Isolation;
+  /** Python versions sessions may ask for, the default first (agent/env). */
+  pythons?: string[];
+  /** 'podman' | 'docker' | '' (agent/env). */
+  containerRuntime?: string;
 }
 
 /** The GPUs of a probe reading that this agent offers. */
@@ -105,5 +109,7 @@ export async function collectInventory(options: InventoryOptions, probe: GpuProb
     gpuProbeError: gpu.error ?? '',
     labels: options.labels,
     isolation: options.isolation ?? '',
+    pythons: options.pythons ?? [],
+    containerRuntime: options.containerRuntime ?? '',
   };
 }

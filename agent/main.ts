@@ -29,6 +29,8 @@ import { SessionBridges } from './session-bridge/session-bridges.js';
 import { TelemetryShipper } from './uplink/telemetry-shipper.js';
 import { SessionStops } from './session-stops.js';
 import { SessionIdleness } from './session-idle.js';
+import type { Environments } from './env/environments.js';
+import { setUpEnvironments } from './env/setup.js';
 import { createExecDialer } from './exec/exec-client.js';
 import { execHelperPath } from './exec/exec-process.js';
 import { ExecSessions } from './exec/exec-sessions.js';
@@ -74,11 +76,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const lock = DataLock.acquire(o.dataDir);
   try {
     const isolation = await setUpIsolation(o); // agent/run-as: whose uid runs the sessions; refuses a node they cannot use
+    const environments = await setUpEnvironments({ ...o, pathEnv: process.env.PATH }); // agent/env: Pythons, venv cache, images
     const nodeId = loadNodeId(o.dataDir, o.nodeId);
     const probe = o.gpuProbe ?? createGpuProbe({ nvidiaSmi: o.nvidiaSmi, gpus: o.gpus });
     const credential = new NodeCredential(o.dataDir, o.logger);
     const blobs = o.blobSource ?? createGrpcBlobSource(o.coordinator, o.tls, () => credential.secret);
-    return new NodeAgent(o, nodeId, probe, blobs, lock, credential, isolation);
+    return new NodeAgent(o, nodeId, probe, blobs, lock, credential, isolation, environments);
   } catch (err) {
     lock.release();
     throw err;
@@ -111,6 +114,7 @@ class NodeAgent implements Agent, ConnectionHandler {
     private readonly lock: DataLock,
     private readonly credential: NodeCredential,
     private readonly isolation: NodeIsolation,
+    private readonly environments: Environments,
   ) {
     const logger = o.logger.child({ nodeId });
     this.sampler = new GpuSampler(probe, o.gpus);
@@ -140,6 +144,7 @@ class NodeAgent implements Agent, ConnectionHandler {
       clock: o.clock,
       rankServices: this.bridges,
       sessionUsers: isolation.users,
+      environments,
     });
     this.execs = new ExecSessions({
       dialer: createExecDialer(o.coordinator, o.tls, () => this.credential.secret),
@@ -229,6 +234,7 @@ class NodeAgent implements Agent, ConnectionHandler {
   async register(): Promise<Register> {
     const inventory = await collectInventory({
       dataDir: this.o.dataDir, address: this.o.advertiseAddress, labels: this.o.labels, gpus: this.o.gpus, isolation: this.isolation.isolation,
+      pythons: this.environments.pythons.map((i) => i.version), containerRuntime: this.environments.containers?.kind ?? '',
     }, this.probe);
     this.sampler.remember(inventory.gpus ?? []);
     return { nodeId: this.nodeId, joinToken: this.o.joinToken, nodeSecret: this.credential.secret, inventory, running: this.outbox.registerListing() };

@@ -79,6 +79,14 @@ export interface AgentOptions {
    * (NSML_E_DISK_FULL) and is given nothing new; default 100 MiB.
    */
   minFreeBytes?: number;
+  /** More Pythons sessions may ask for (`--pythons`), beside python3 and python3.X found on PATH. */
+  pythons?: string[];
+  /** Size budget of the virtual environment cache in bytes (`--env-cache-bytes`); default 20 GiB. */
+  envCacheBytes?: number;
+  /** Fail a session whose setup.py names an image when the node has no container runtime (`--require-images`); default false: warn. */
+  requireImages?: boolean;
+  /** 'podman', 'docker', a path to either, or 'none' (`--container-runtime`); default: podman, else docker whose daemon answers. */
+  containerRuntime?: string;
   logger?: Logger;
   clock?: Clock;
 }
@@ -110,6 +118,10 @@ export interface CompiledAgentOptions {
   labels: Record<string, string>;
   datasetCacheBytes: number;
   minFreeBytes: number;
+  pythons: string[];
+  envCacheBytes: number;
+  requireImages: boolean;
+  containerRuntime: string | undefined;
   idleWindowMs: number;
   logger: Logger;
   clock: Clock;
@@ -150,6 +162,14 @@ function checkGpus(gpus: number[] | undefined): number[] | undefined {
   return [...gpus];
 }
 
+function checkPythons(list: string[] | undefined): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p.trim() === '')) {
+    throw bad('pythons', list, 'expected interpreter paths or names, e.g. ["/opt/python3.10/bin/python3.10"]');
+  }
+  return list.map((p) => p.trim());
+}
+
 /** Validates the options once, fills the defaults and resolves paths. */
 export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
@@ -186,6 +206,10 @@ export function compileAgentOptions(options: AgentOptions): CompiledAgentOptions
     datasetCacheBytes: duration('datasetCacheBytes', options.datasetCacheBytes, 100 * 1024 ** 3),
     minFreeBytes: duration('minFreeBytes', options.minFreeBytes, 100 * 1024 ** 2),
     idleWindowMs: duration('idleWindowMs', options.idleWindowMs, 30 * 60_000),
+    pythons: checkPythons(options.pythons),
+    envCacheBytes: duration('envCacheBytes', options.envCacheBytes, 20 * 1024 ** 3),
+    requireImages: options.requireImages ?? false,
+    containerRuntime: options.containerRuntime,
     logger: options.logger ?? createLogger({ component: 'agent' }),
     clock: options.clock ?? systemClock,
   };

@@ -8,7 +8,7 @@ const gpu = (index: number, over: Partial<GpuInfo__Output> = {}): GpuInfo__Outpu
 });
 const node = (gpus: GpuInfo__Output[], over: Partial<Node__Output> = {}): Node__Output => ({
   id: 'n1', state: 'ready', lastHeartbeatMs: 0, sessions: [], allocatedGpus: [], reason: '', idleSessions: [],
-  inventory: { hostname: 'n1', os: '', cpus: 8, memoryMib: 1024, diskFreeMib: 0, gpus, agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '' },
+  inventory: { hostname: 'n1', os: '', cpus: 8, memoryMib: 1024, diskFreeMib: 0, gpus, agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '', pythons: [], containerRuntime: '' },
   ...over,
 });
 

@@ -71,6 +71,12 @@ export const ErrorCodes = {
   TLS_VERIFY: 'NSML_E_TLS_VERIFY',
   /** The coordinator wants a client certificate signed by its --client-ca and got none or another. */
   TLS_CLIENT_CERT: 'NSML_E_TLS_CLIENT_CERT',
+  /** A session's Python environment (requirements.txt, setup.py, pyproject.toml) could not be installed; the installer's own error follows. */
+  ENV_BUILD_FAILED: 'NSML_E_ENV_BUILD_FAILED',
+  /** The Python version a session asked for (--python) is offered by no node, or not by the node it reached. */
+  PYTHON_UNAVAILABLE: 'NSML_E_PYTHON_UNAVAILABLE',
+  /** A session names a container image (--image) and the node has no container runtime (podman or docker). */
+  NO_CONTAINER_RUNTIME: 'NSML_E_NO_CONTAINER_RUNTIME',
   /** `nsml exec` or `nsml attach` into a session that is not running (queued, starting, or ended). */
   SESSION_NOT_RUNNING: 'NSML_E_SESSION_NOT_RUNNING',
 } as const;

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 
 /** What the agent keeps in its data folder and who may reach it when sessions run as other users. */
-const TRAVERSABLE = new Set(['sessions']);
+const TRAVERSABLE = new Set(['sessions', 'envs', 'nfs-output', 'cache']); // envs, nfs-output, cache: agent/env
 
 /**
  * Makes the agent's data folder root's alone, but for the path to each session's folder:

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { unmountDatasets } from '../datasets/runner-hooks.js';
+import { releaseEnvironment } from '../env/runner-hooks.js';
 import type { RankContext } from './rank-context.js';
 import { socketFolderOf, takeBackFromUser } from './session-user.js';
 
@@ -13,6 +14,7 @@ export async function cleanup(ctx: RankContext): Promise<void> {
   await takeBackFromUser(ctx.dir);
   await rm(ctx.dir.workspace, { recursive: true, force: true });
   await unmountDatasets(ctx); // datasets hook: removes the mounts, releases the versions
+  releaseEnvironment(ctx); // agent/env: the environment may be evicted again
 }
 
 /** Removes everything of a rank that the coordinator no longer needs. */

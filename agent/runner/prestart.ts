@@ -5,6 +5,10 @@ import { insideWorkspace } from './materialize.js';
 import type { Launch, RankContext } from './rank-context.js';
 import { sessionEnv } from './session-env.js';
 import { giveToUser } from './session-user.js';
+import { wrapInContainer } from '../env/container-wrap.js';
+import { noteLimits } from '../env/limits-note.js';
+import { prepareEnvironment } from '../env/runner-hooks.js';
+import { prepareSessionOutputs } from '../env/session-outputs.js';
 
 /** How many workspace files an entry-not-found message lists. */
 const LISTED = 8;
@@ -34,11 +38,19 @@ export async function prestart(ctx: RankContext): Promise<Launch> {
     }),
     ...datasetEnv(spec.datasets, dir.root), // datasets hook: NSML_DATASET_PATH, DATASET_PATH, HAS_DATASET, ...
   };
-  const argv = isPython ? [deps.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
-  if (!deps.sessionUsers) return { argv, cwd: dir.workspace, env };
-  const user = await deps.sessionUsers.resolve(spec.user); // agent/run-as: never root
-  await giveToUser(dir, user);
-  return { argv, cwd: dir.workspace, env: { ...env, HOME: dir.home, USER: user.name, LOGNAME: user.name }, user };
+  const prepared = await prepareEnvironment(ctx, env.PATH ?? ''); // agent/env: interpreter, cached venv, image
+  Object.assign(env, prepared.env);
+  const argv = isPython ? [prepared.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
+  const user = deps.sessionUsers ? await deps.sessionUsers.resolve(spec.user) : undefined; // agent/run-as: never root
+  if (deps.environments) Object.assign(env, await prepareSessionOutputs(deps.environments.dataDir, spec.session, user));
+  const launch: Launch = !user
+    ? { argv, cwd: dir.workspace, env }
+    : { argv, cwd: dir.workspace, env: { ...env, HOME: dir.home, USER: user.name, LOGNAME: user.name }, user };
+  if (user) await giveToUser(dir, user);
+  const runtime = deps.environments?.containers;
+  if (prepared.image && runtime) return wrapInContainer(ctx, launch, runtime, prepared.image);
+  noteLimits(ctx);
+  return launch;
 }
 
 async function entryNotFound(root: string, entry: string): Promise<NsmlError> {

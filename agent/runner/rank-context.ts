@@ -2,6 +2,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { BlobCache } from '../cache/blob-cache.js';
 import type { DatasetCache } from '../datasets/dataset-cache.js';
+import type { Environments } from '../env/environments.js';
 import type { ForeignHolder } from '../gpu/types.js';
 import type { RunAsUser, SessionUsers } from '../run-as/run-as-user.js';
 import type { RankSpec } from './rank-spec.js';
@@ -38,6 +39,8 @@ export interface RunnerDeps {
    * folders are handed to that user before its process starts (runner/session-user.ts).
    */
   sessionUsers?: SessionUsers;
+  /** agent/env: interpreters, cached virtual environments, images; absent: every `.py` runs with `python`. */
+  environments?: Environments;
 }
 
 /** Per-rank services that live as long as its process, e.g. the SDK bridge (agent/session-bridge). */

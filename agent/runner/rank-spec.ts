@@ -3,6 +3,7 @@ import { isBlobHash } from '../../common/hashing.js';
 import { parseSessionName, validateRelativePath } from '../../common/names.js';
 import type { StartSession__Output } from '../../common/proto/types.js';
 import { pinsFromStart, type DatasetPinSpec } from '../datasets/pins.js';
+import { environmentFromStart } from '../env/start-fields.js';
 
 /** One rank of one session epoch: what the agent runs and keys everything by. */
 export interface RankKey {
@@ -28,6 +29,14 @@ export interface RankSpec extends RankKey {
   user: string;
   /** Dataset versions to mount (agent/datasets); absent in rank.json files of older agents. */
   datasets?: DatasetPinSpec[];
+  /** agent/env: the Python version asked for ('' or absent: the node's default). */
+  python?: string;
+  /** agent/env: a container image to run in ('' or absent: none). */
+  image?: string;
+  /** agent/env: limits in a container (reservations on a bare node); 0 or absent: none. */
+  shmSizeMib?: number;
+  cpus?: number;
+  memoryMib?: number;
 }
 
 export function rankKeyString(k: RankKey): string {
@@ -82,6 +91,7 @@ export function rankSpecFromStart(m: StartSession__Output): RankSpec {
     dataset: m.dataset,
     user: m.user,
     datasets: pinsFromStart(m.datasets),
+    ...environmentFromStart(m),
   };
 }
 

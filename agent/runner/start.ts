@@ -57,6 +57,6 @@ function supervisorFailed(ctx: RankContext, exited: { code: number | undefined; 
   const why = exited.error || `it exited with code ${exited.code}${log ? `: ${log}` : ''}`;
   return new NsmlError(
     ErrorCodes.SPAWN_FAILED,
-    `cannot start the session supervisor with ${ctx.deps.python} (${why}); install Python 3 on the node or pass --python`,
+    `cannot start the session supervisor with ${ctx.deps.python} (${why}); install Python 3 on the node (python3 on the agent's PATH), or start the agent with --python /path/to/python3`,
   );
 }

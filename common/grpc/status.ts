@@ -41,6 +41,8 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.TLS_VERIFY]: grpc.status.UNAVAILABLE,
   [ErrorCodes.TLS_CLIENT_CERT]: grpc.status.UNAVAILABLE,
   [ErrorCodes.SESSION_NOT_RUNNING]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.PYTHON_UNAVAILABLE]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.NO_CONTAINER_RUNTIME]: grpc.status.FAILED_PRECONDITION,
 };
 
 /** SQLITE_FULL, ENOSPC or EDQUOT anywhere in the cause chain: a full disk, not a bug. */

@@ -23,7 +23,7 @@ export const REGISTER_TIMEOUT_MS = 30_000;
 const ACK_WINDOW_MS = 24 * 3600 * 1000;
 
 const EMPTY_INVENTORY: NodeInventory__Output = {
-  hostname: '', os: '', cpus: 0, memoryMib: 0, diskFreeMib: 0, gpus: [], agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '',
+  hostname: '', os: '', cpus: 0, memoryMib: 0, diskFreeMib: 0, gpus: [], agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '', pythons: [], containerRuntime: '',
 };
 
 function tokenMatches(expected: string, got: string): boolean {

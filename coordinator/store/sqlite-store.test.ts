@@ -14,7 +14,7 @@ const session = (over: Partial<NewSession> = {}): NewSession => ({
   env: { A: '1' }, memo: 'm', workspace: 'f'.repeat(64), priority: 0, timeLimitS: 0, ...over,
 });
 
-const inventory = { hostname: 'h', os: '', cpus: 4, memoryMib: 100, diskFreeMib: 0, gpus: [], agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '' };
+const inventory = { hostname: 'h', os: '', cpus: 4, memoryMib: 100, diskFreeMib: 0, gpus: [], agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '', pythons: [], containerRuntime: '' };
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'nsml-store-'));

@@ -61,7 +61,7 @@ export class World {
   addNode(id: string, gpus: number): RecordingLink {
     this.store.upsertNode(id, {
       hostname: id, os: '', cpus: 8, memoryMib: 0, diskFreeMib: 0, gpus: Array.from({ length: gpus }, (_, i) => gpu(i)),
-      agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '',
+      agentVersion: '', address: '', gpuProbeError: '', labels: {}, isolation: '', pythons: [], containerRuntime: '',
     }, this.clock.now());
     const link = new RecordingLink(id);
     this.agents.attach(link, this.clock.now());

@@ -1,0 +1,55 @@
+import { execa } from 'execa';
+import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import type { Command } from './installer.js';
+
+export interface BuildSteps {
+  /** Creates the virtual environment (installer.ts venvCommand). */
+  venv: Command;
+  /** Installs the packages into it (installer.ts installCommand). */
+  install: Command;
+  /** The installer's working folder: the workspace, so that `./pkg` and `--find-links DIR` resolve. */
+  cwd: string;
+  /** Every line the steps print, stdout and stderr in order. */
+  onLine(line: string): void;
+  signal: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The installer's own reason: its last `ERROR:` line, else its last line. */
+export function installerReason(lines: readonly string[]): string {
+  const errors = lines.filter((l) => /^\s*ERROR:|^\s*error:/.test(l));
+  const last = errors.at(-1) ?? [...lines].reverse().find((l) => l.trim() !== '') ?? 'no output';
+  return last.trim();
+}
+
+async function step(c: Command, o: BuildSteps, lines: string[]): Promise<void> {
+  const child = execa(c.file, c.args, {
+    cwd: o.cwd, reject: false, all: true, stdin: 'ignore', cancelSignal: o.signal, env: { PIP_NO_INPUT: '1', ...o.env }, buffer: false,
+  });
+  let rest = '';
+  child.all?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split(/\r?\n/);
+    rest = parts.pop() ?? '';
+    for (const l of parts) {
+      lines.push(l);
+      o.onLine(l);
+    }
+  });
+  const r = await child;
+  if (rest !== '') {
+    lines.push(rest);
+    o.onLine(rest);
+  }
+  if (o.signal.aborted) throw new NsmlError(ErrorCodes.SPAWN_FAILED, 'stopped while the environment was being built');
+  if (r.exitCode !== 0) {
+    const why = r.exitCode === undefined ? errorMessage(r) : installerReason(lines);
+    throw new NsmlError(ErrorCodes.ENV_BUILD_FAILED, `environment build failed: ${why}`);
+  }
+}
+
+/** Creates a virtual environment and installs into it; throws NSML_E_ENV_BUILD_FAILED with the installer's error. */
+export async function buildVenv(o: BuildSteps): Promise<void> {
+  const lines: string[] = [];
+  await step(o.venv, o, lines);
+  await step(o.install, o, lines);
+}
