@@ -64,10 +64,9 @@ def torch_module() -> ModuleType:
 
 def fake_torch_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """Environment additions for a child script whose ``import torch`` must find the imitation
-    (nothing is added when ``NSML_TEST_REAL_TORCH=1``: the child then imports the real one)."""
+    (with ``NSML_TEST_REAL_TORCH=1``, the real one on this process's ``PYTHONPATH``)."""
     env = dict(extra or {})
-    if not REAL_TORCH:
-        env["PYTHONPATH"] = SRC + os.pathsep + FAKES
+    env["PYTHONPATH"] = os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "") if REAL_TORCH else FAKES])
     return env
 
 

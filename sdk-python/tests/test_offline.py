@@ -149,3 +149,31 @@ print(r.STATE.dropped)
     out = run_script(code, tmp_path, env={"NSML_SESSION": "u/scratch/1"})
     assert out.stdout.strip() == "0"
     assert len(steps(tmp_path)) == 200_000
+
+
+def test_import_alone_creates_nothing_and_the_store_appears_on_first_use(tmp_path):
+    out = run_script("import nsml\nprint(nsml.SESSION_NAME)\n", tmp_path, env={"NSML_USER": "carol"})
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / ".nsml").exists()
+    out = run_script("import nsml\nnsml.report(step=0, a=1.0)\n", tmp_path, env={"NSML_USER": "carol"})
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / ".nsml" / "sessions" / "carol" / "scratch" / "1" / "metrics.jsonl").exists()
+
+
+NFS = """
+import os, nsml
+before = os.path.exists(os.path.join(".nsml", "nfs-output"))
+path = nsml.NSML_NFS_OUTPUT
+open(os.path.join(path, "predictions.csv"), "w").write("id,score\\n")
+print(before, os.path.relpath(path), os.path.isdir(path))
+"""
+
+
+def test_nfs_output_is_created_on_first_read_offline_and_follows_the_agent_online(tmp_path):
+    out = run_script(NFS, tmp_path, env={"NSML_SESSION": "dave/movie/4"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", ".nsml/nfs-output/dave/movie/4", "True"]
+    given = tmp_path / "shared" / "outputs" / "dave-movie-4"
+    out = run_script("import nsml\nprint(nsml.NSML_NFS_OUTPUT)\nfrom nsml import NSML_NFS_OUTPUT\nprint(NSML_NFS_OUTPUT)\n",
+                     tmp_path, env={"NSML_NFS_OUTPUT": str(given)})
+    assert out.stdout.split() == [str(given), str(given)] and given.is_dir()

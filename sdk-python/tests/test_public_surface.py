@@ -6,9 +6,9 @@ import nsml.constants
 import nsml.testing
 
 EXPECTED = {
-    "IS_ON_NSML", "DATASET_PATH", "DATASET_NAME", "HAS_DATASET", "GPU_NUM", "SESSION_NAME",
+    "IS_ON_NSML", "DATASET_PATH", "DATASET_NAME", "HAS_DATASET", "GPU_NUM", "SESSION_NAME", "NSML_NFS_OUTPUT",
     "bind", "save", "load", "infer", "paused", "report",
-    "hparams", "on_change", "command", "poll",
+    "hparams", "on_change", "command", "poll", "cache", "Visdom",
     "NsmlError", "CheckpointNotFoundError", "AgentUnavailableError",
     "constants", "__version__", "PROTOCOL_VERSION",
 }
@@ -29,7 +29,7 @@ def test_constants_are_importable_from_both_places():
 
 
 def test_every_public_callable_has_a_docstring_and_hints():
-    for name in ["bind", "save", "load", "infer", "paused", "report", "command", "poll", "on_change"]:
+    for name in ["bind", "save", "load", "infer", "paused", "report", "command", "poll", "on_change", "cache", "Visdom"]:
         fn = getattr(nsml, name)
         assert inspect.getdoc(fn), name
     for name in ["capture"]:
@@ -46,3 +46,9 @@ def test_nsml_signatures_match_nsml():
     assert list(inspect.signature(nsml.load).parameters)[:3] == ["checkpoint", "load_fn", "session"]
     assert list(inspect.signature(nsml.report).parameters)[:3] == ["summary", "scope", "step"]
     assert list(inspect.signature(nsml.paused).parameters) == ["scope"]
+    assert list(inspect.signature(nsml.cache).parameters)[:2] == ["preprocess_fn", "output_path"]
+    assert list(inspect.signature(nsml.Visdom).parameters)[:1] == ["visdom"]
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    assert not hasattr(nsml, "no_such_thing")

@@ -136,4 +136,17 @@ def paused(scope: Optional[Dict[str, Any]] = None) -> None:
         raise NsmlError(INVALID_ARGUMENT, "the script was started with --pause 1 but without --iteration NAME; "
                         "name the checkpoint to resume from")
     _resume.mark_done()
-    load(args.iteration, session=RUNTIME.env.resume_from)
+    load(args.iteration, session=RUNTIME.env.resume_from or _offline_source(args.iteration))
+
+
+def _offline_source(name: str) -> Optional[str]:
+    """Offline, a fresh run has no checkpoints: ``--iteration NAME`` then comes from the local
+    session that saved ``NAME`` last (None: this run's own, or online)."""
+    transport = RUNTIME.transport
+    latest = getattr(transport, "latest_session_with", None)
+    if latest is None or name in transport.list_checkpoints():  # type: ignore[attr-defined]
+        return None
+    source: Optional[str] = latest(name)
+    if source is not None:
+        _resume._say(f"nsml: this run has no checkpoint {name}; loading it from local session {source}")
+    return source

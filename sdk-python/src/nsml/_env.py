@@ -73,6 +73,13 @@ class Environment:
     #: The rank's telemetry journal (``NSML_TELEMETRY_FILE``): metrics, events and command
     #: results are appended there and shipped by the agent, so none is lost with the agent.
     telemetry_file: Optional[str] = None
+    #: The node's cache for ``nsml.cache`` (``NSML_CACHE_DIR``); offline ``LOCAL_DIR/cache``.
+    cache_dir: Optional[str] = None
+    #: This session's output directory that outlives it (``NSML_NFS_OUTPUT``); offline ``None``
+    #: (then ``LOCAL_DIR/nfs-output/SESSION``).
+    nfs_output: Optional[str] = None
+    #: The pinned dataset version(s) (``NSML_DATASET_VERSION``, ``:``-separated like the names).
+    dataset_version: Optional[str] = None
 
     @property
     def online(self) -> bool:
@@ -108,4 +115,7 @@ def read_environment(env: Optional[Mapping[str, str]] = None) -> Environment:
         resume_checkpoint=env.get("NSML_RESUME_CHECKPOINT") or None,
         connect_timeout_s=max(0.1, _int(env, "NSML_CONNECT_TIMEOUT_MS", 30_000) / 1000.0),
         telemetry_file=env.get("NSML_TELEMETRY_FILE") or None,
+        cache_dir=env.get("NSML_CACHE_DIR") or None,
+        nfs_output=env.get("NSML_NFS_OUTPUT") or None,
+        dataset_version=env.get("NSML_DATASET_VERSION") or None,
     )

@@ -23,6 +23,13 @@ from ._warn import warn_once
 from ._wire import encode_line, encode_lines
 
 
+def _listdir(path: str) -> List[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
 class OfflineTransport(Transport):
     """Writes to the local store; a run gets the next free session number unless
     ``NSML_SESSION`` names one (then it continues that session's directory)."""
@@ -141,6 +148,22 @@ class OfflineTransport(Transport):
             existing,
             target,
         )
+
+    def latest_session_with(self, name: str) -> Optional[str]:
+        """The other local session that saved checkpoint ``name`` most recently; None when none did.
+        (``--pause 1 --iteration NAME`` in a fresh offline run loads from there.)"""
+        best: Optional[tuple] = None
+        for user in _listdir(self.root):
+            for dataset in _listdir(os.path.join(self.root, user)):
+                for number in _listdir(os.path.join(self.root, user, dataset)):
+                    session = f"{user}/{dataset}/{number}"
+                    if not number.isdigit() or session == self.session_name:
+                        continue
+                    folder = os.path.join(self.root, user, dataset, number, "checkpoints", name)
+                    if os.path.isdir(os.path.join(folder, "data")):
+                        found = (os.path.getmtime(folder), session)
+                        best = found if best is None or found > best else best
+        return best[1] if best else None
 
     def read_meta(self, name: str, session: Optional[str] = None) -> Dict[str, Any]:
         path = os.path.join(self.session_dir(session), "checkpoints", name, "meta.json")
