@@ -14,6 +14,7 @@ import { printLogLine } from '../log-print.js';
 import { waitForEnd } from '../session-wait.js';
 import { describeOutcome } from '../session-view.js';
 import { splitArgs } from '../split-args.js';
+import { runInteractive } from '../terminal/run-interactive.js';
 import { describeRetry, newRequestId, withSubmitRetry } from '../submit-retry.js';
 import { createBlobUploader } from '../workspace/blob-uploader.js';
 import { checkEntry, packWorkspace } from '../workspace/pack.js';
@@ -42,6 +43,7 @@ Options:
   -m, --memo TEXT         a note shown by nsml ps
   --priority P            higher runs first (default 0)
   --time DURATION         declared run time, e.g. 2h (helps the scheduler backfill)
+  -i, --interactive       once it runs, open a shell in it (like nsml attach); exit leaves it running
   --detach                return right after submitting
   --json                  print one JSON object {name, state, uploadedBytes, ...};
                           without --detach, log lines go to stderr and the object comes at the end
@@ -58,6 +60,7 @@ const FLAGS = {
   memo: { type: 'string', short: 'm' },
   priority: { type: 'string' },
   time: { type: 'string' },
+  interactive: { type: 'boolean', short: 'i' },
   detach: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -98,6 +101,7 @@ export const runCommand: Command = {
       io.err(`uploaded ${plural(upload.uploadedFiles, 'file')}, ${formatBytes(upload.uploadedBytes)} (${formatCount(upload.unchangedFiles)} unchanged)\n`);
       return { session: await client.submit({ ...request, workspace: upload.workspace, requestId }, io.signal), upload };
     }), { requestId, signal: io.signal, onRetry: (err, n, delayMs) => io.err(describeRetry(err, n, delayMs, requestId)) });
+    if (values.interactive) return withClient(io, (client) => runInteractive(io, client, session.name));
     if (values.detach) return printSubmitted(io, session, upload, values.json ?? false);
     return withClient(io, async (client) => {
       if (!values.json) io.out(`${session.name}\n`);
