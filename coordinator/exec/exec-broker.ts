@@ -37,18 +37,27 @@ function fail(call: ExecCall, err: unknown): void {
 /** The first frame of a stream, then the stream paused; rejects when none comes in time. */
 function firstFrame(call: ExecCall, timeoutMs: number): Promise<ExecFrame__Output> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const stop = () => {
+      clearTimeout(timer);
       call.off('data', onData);
+      call.off('end', onEnd);
+    };
+    const timer = setTimeout(() => {
+      stop();
       reject(new NsmlError(ErrorCodes.TIMEOUT, `no start frame within ${timeoutMs} ms; the first frame of an exec stream must be start`));
     }, timeoutMs);
+    const onEnd = () => {
+      stop();
+      reject(new NsmlError(ErrorCodes.INVALID_ARGUMENT, 'the exec stream ended before its start frame; send start first'));
+    };
     const onData = (frame: ExecFrame__Output) => {
-      clearTimeout(timer);
+      stop();
       call.pause();
-      call.off('data', onData);
       if (frame.body !== 'start' || !frame.start) reject(new NsmlError(ErrorCodes.INVALID_ARGUMENT, `the first frame of an exec stream must be start; got ${frame.body ?? 'an empty one'}`));
       else resolve(frame);
     };
     call.on('data', onData);
+    call.on('end', onEnd);
   });
 }
 

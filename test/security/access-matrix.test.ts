@@ -9,6 +9,7 @@ import { loadProto } from '../../common/proto/load.js';
 import { FakeAgent } from '../harness/fake-agent.js';
 import { startTestCoordinator, uploadWorkspace, userMd, type TestCoordinator } from '../harness/test-coordinator.js';
 import { listRpcs, loadDefinition } from './proto-arbitrary.js';
+import { execOutcome, openExec } from './exec-calls.js';
 
 /**
  * The access matrix: every rpc × every kind of caller × the resource it names, against a real
@@ -185,6 +186,20 @@ function rows(): Row[] {
     { rpc: '/nsml.v1.UserService/CreateToken', allow: OWNERS_OF_S, call: (m) => unary('user', 'CreateToken', { user: 'alice', label: 'matrix' }, m) },
     { rpc: '/nsml.v1.UserService/ListTokens', allow: OWNERS_OF_S, call: (m) => unary('user', 'ListTokens', { user: 'alice' }, m) },
     { rpc: '/nsml.v1.UserService/RevokeToken', allow: OWNERS_OF_S, call: (m) => unary('user', 'RevokeToken', { id: aliceSpareToken }, m) },
+    // S runs on n1 (a fake agent that never dials back): an allowed Exec waits for its dial-back.
+    { rpc: '/nsml.v1.SessionService/Exec', allow: CONTROLLERS_OF_S, call: (m) => execOutcome(clients.session!, [{ start: { session: S, rank: 0, argv: ['true'] } }], m) },
+    {
+      // The dial-back of a terminal alice opened: only n1 acting for S may answer it.
+      rpc: '/nsml.v1.AgentService/Exec', allow: ['n1-for-S'],
+      call: async (m) => {
+        const from = n1.received.length;
+        const opener = openExec(clients.session!, S, md.alice());
+        const streamId = await n1.next((x) => x.openExec?.streamId, 5_000, from);
+        const out = await execOutcome(t.clients.agents as unknown as grpc.Client, [{ start: { streamId } }], m);
+        opener.cancel();
+        return out;
+      },
+    },
     // Last: an allowed Stop stops S.
     { rpc: '/nsml.v1.SessionService/Stop', allow: CONTROLLERS_OF_S, call: (m) => unary('session', 'Stop', { name: S, graceMs: 60_000 }, m) },
   ];
