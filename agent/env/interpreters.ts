@@ -2,6 +2,9 @@ import { execa } from 'execa';
 import { readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { versionMatches } from '../../common/session-runtime.js';
+
+export { checkPythonVersion, versionMatches } from '../../common/session-runtime.js';
 
 /** A Python this node offers sessions. */
 export interface Interpreter {
@@ -62,19 +65,6 @@ export async function discoverPythons(o: { extra: readonly string[]; pathEnv: st
     out.push(i);
   }
   return out;
-}
-
-/** `3`, `3.11` or `3.11.7`; parsed at the edge (CLI, submit, agent). */
-export function checkPythonVersion(wanted: string): string {
-  if (wanted !== '' && !/^\d+(\.\d+){0,2}$/.test(wanted)) {
-    throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `--python takes a version such as 3.11; got ${JSON.stringify(wanted.slice(0, 40))}`);
-  }
-  return wanted;
-}
-
-/** True when `version` (X.Y.Z) is what `wanted` (X, X.Y or X.Y.Z) asks for. */
-export function versionMatches(version: string, wanted: string): boolean {
-  return version === wanted || version.startsWith(`${wanted}.`);
 }
 
 /** The interpreter for a session that asks for `wanted` ('' for the node's default). */

@@ -1,17 +1,6 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { StartSession__Output } from '../../common/proto/types.js';
-import { checkPythonVersion } from './interpreters.js';
-
-/** An image reference as podman and docker take it: registry/name:tag or @digest, no spaces or options. */
-const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,254}$/;
-
-/** Checks an image name at the edge (CLI, submit, agent, setup.py's header). */
-export function checkImage(image: string): string {
-  if (image !== '' && !IMAGE.test(image)) {
-    throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `--image takes an image reference such as docker.io/pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime; got ${JSON.stringify(image.slice(0, 80))}`);
-  }
-  return image;
-}
+import { checkImage, checkPythonVersion } from '../../common/session-runtime.js';
 
 function nonNegative(name: string, v: number | undefined): number {
   const n = Number(v ?? 0);

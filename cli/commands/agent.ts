@@ -18,6 +18,8 @@ const USAGE = `Usage: nsml agent --coordinator HOST:PORT [--data DIR] [--name NO
                   [--advertise ADDR] [--join-token TOKEN] [--idle-window DUR] [--min-free SIZE]
                   [--ca FILE | --tls] [--tls-cert FILE --tls-key FILE]
                   [--join-token-file FILE] [--run-as FILE | --run-as-user NAME] [--isolation users|none]
+                  [--python PYTHON] [--pythons P1,P2] [--env-cache-bytes SIZE] [--require-images]
+                  [--container-runtime podman|docker|none]
        nsml agent install-service [--output DIR] [--user USER] [the options above]
        nsml agent gpus [--json]
 
@@ -41,6 +43,15 @@ Options:
   --tls                     dial with TLS verified against the default roots ($NSML_TLS=1)
   --tls-cert FILE           the client certificate for a coordinator with --client-ca
   --tls-key FILE            its private key (default $NSML_TLS_CERT, $NSML_TLS_KEY)
+  --python PYTHON           the default Python of sessions (default python3 on PATH)
+  --pythons P1,P2           more Pythons sessions may ask for with nsml run --python X.Y
+                            (python3.X on PATH are found without it)
+  --env-cache-bytes SIZE    room for cached session environments (virtual environments built
+                            from requirements.txt, setup.py, pyproject.toml); default 20GiB
+  --require-images          fail a session whose setup.py names an image (#nsml: IMAGE) when
+                            this node has no container runtime (default: warn, run on the node)
+  --container-runtime RT    podman, docker (or a path to one), or none; default podman, else
+                            docker whose daemon answers
 ${USERS_USAGE}
 install-service writes nsml-agent.service (and nsml-agent.join-token, mode 600, that the unit
 passes with --join-token-file):
@@ -64,6 +75,11 @@ const RUN_FLAGS = {
   tls: { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  python: { type: 'string' },
+  pythons: { type: 'string' },
+  'env-cache-bytes': { type: 'string' },
+  'require-images': { type: 'boolean' },
+  'container-runtime': { type: 'string' },
   ...USERS_FLAGS,
 } as const;
 
@@ -100,6 +116,11 @@ export const agentCommand: Command = {
       idleWindowMs: values['idle-window'] === undefined ? undefined : parseDuration(values['idle-window'], '--idle-window'),
       minFreeBytes: values['min-free'] === undefined ? undefined : parseSize(values['min-free'], '--min-free'),
       tls: agentTls(values, io),
+      python: values.python,
+      pythons: values.pythons === undefined ? undefined : values.pythons.split(',').map((p) => p.trim()).filter(Boolean),
+      envCacheBytes: values['env-cache-bytes'] === undefined ? undefined : parseSize(values['env-cache-bytes'], '--env-cache-bytes'),
+      requireImages: values['require-images'],
+      containerRuntime: values['container-runtime'],
     });
     io.err(`nsml agent running; Ctrl-C to stop (sessions keep running)\n`);
     const refused = await Promise.race([untilAborted(io.signal).then(() => undefined), agent.refusal]);
@@ -156,6 +177,8 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>, io: CliIo): strin
   if (values.advertise !== undefined) args.push('--advertise', values.advertise);
   if (values['idle-window'] !== undefined) args.push('--idle-window', `${parseDuration(values['idle-window'], '--idle-window')}ms`);
   if (values['min-free'] !== undefined) args.push('--min-free', String(parseSize(values['min-free'], '--min-free')));
+  for (const flag of ['python', 'pythons', 'env-cache-bytes', 'container-runtime'] as const) if (values[flag] !== undefined) args.push(`--${flag}`, values[flag]);
+  if (values['require-images']) args.push('--require-images');
   args.push(...usersServiceArgs(values, io));
   const tls = agentTls(values, io);
   if (tls.ca) args.push('--ca', tls.ca);

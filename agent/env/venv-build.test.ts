@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installCommand, venvCommand } from './installer.js';
+import { probeInterpreter } from './interpreters.js';
+import { localRequirements, makeWheel } from './test-fixtures/wheels.js';
+import { buildVenv, installerReason } from './venv-build.js';
+
+describe('buildVenv (real venv and pip, no network)', () => {
+  let d: string;
+  let python: string;
+  beforeAll(async () => {
+    d = mkdtempSync(join(tmpdir(), 'nsml-venv-'));
+    makeWheel(join(d, 'wheels'), 'hello-nsml', '0.2');
+    python = (await probeInterpreter('python3'))!.path;
+  });
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
+
+  async function build(name: string, requirements: string): Promise<{ venv: string; lines: string[] }> {
+    const ws = mkdtempSync(join(d, 'ws-'));
+    writeFileSync(join(ws, 'requirements.txt'), requirements);
+    const venv = join(d, name);
+    const lines: string[] = [];
+    await buildVenv({
+      venv: venvCommand(python, venv), install: installCommand({ uv: undefined, venvPython: join(venv, 'bin', 'python'), installArgs: ['-r', 'requirements.txt'] }),
+      cwd: ws, onLine: (l) => lines.push(l), signal: new AbortController().signal,
+    });
+    return { venv, lines };
+  }
+
+  it("installs a local wheel into a venv that also sees the node's site-packages", async () => {
+    const { venv, lines } = await build('ok', localRequirements(join(d, 'wheels'), ['hello-nsml']));
+    expect(lines.join('\n')).toMatch(/Successfully installed hello-nsml-0\.2/);
+    const out = execFileSync(join(venv, 'bin', 'python'), ['-c', 'import hello_nsml, pip, sys; print(hello_nsml.VALUE, sys.prefix != sys.base_prefix)'], { encoding: 'utf8' });
+    expect(out.trim()).toBe('hello-nsml 0.2 True');
+  });
+
+  it("fails with pip's own last ERROR line", async () => {
+    const err = await build('bad', '--no-index\nnosuchpkg\n').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NSML_E_ENV_BUILD_FAILED', message: 'environment build failed: ERROR: No matching distribution found for nosuchpkg' });
+  });
+
+  it.each([
+    [['Collecting x', 'ERROR: first', 'ERROR: last', ''], 'ERROR: last'],
+    [['error: metadata-generation-failed', 'hint: see above'], 'error: metadata-generation-failed'],
+    [['only a line', ''], 'only a line'],
+    [[], 'no output'],
+  ])('the reason of %j is %j', (lines, want) => expect(installerReason(lines)).toBe(want));
+});
