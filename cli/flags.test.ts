@@ -34,6 +34,8 @@ describe('parseFlags', () => {
   it.each([
     [['--nope'], /^unknown option --nope; see `nsml test --help`$/],
     [['--jsn'], /^unknown option --jsn; did you mean --json\?/],
+    [['--gpu', '1'], /^unknown option --gpu; did you mean --gpus\?; see `nsml test --help`$/],
+    [['--gpu=1'], /^unknown option --gpu; did you mean --gpus\?/],
     [['--json=1'], /does not take an argument/],
     [['-g'], /argument missing/],
     [['a', 'b'], /unexpected argument "b"/],

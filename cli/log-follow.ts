@@ -19,6 +19,8 @@ export interface FollowLogsOptions {
   fromCursor?: number;
   /** -1 (default) for every rank. */
   rank?: number;
+  /** Begin at the last N lines stored (0, the default: at fromCursor). */
+  tail?: number;
   onLine(line: LogLine__Output): void;
   signal?: AbortSignal;
   /** Deadline of one Logs stream; the follower resumes from its cursor when it passes. */
@@ -74,7 +76,7 @@ export async function followLogs(source: LogSource, options: FollowLogsOptions):
 
 function streamOnce(source: LogSource, options: FollowLogsOptions, state: { cursor: number; lines: number }): Promise<void> {
   const deadlineMs = options.streamDeadlineMs ?? (options.follow ? 600_000 : 120_000);
-  const call = source.logs({ name: options.name, fromCursor: state.cursor, follow: options.follow, rank: options.rank ?? -1 }, deadlineMs);
+  const call = source.logs({ name: options.name, fromCursor: state.cursor, follow: options.follow, rank: options.rank ?? -1, tail: options.tail ?? 0 }, deadlineMs);
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (err?: unknown) => {

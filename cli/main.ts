@@ -14,6 +14,8 @@ interface CommandEntry {
 /** Every command, loaded on use so that `nsml ps` does not load the coordinator. */
 const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: 'submit this directory as a session and follow its logs', load: async () => (await import('./commands/run.js')).runCommand },
+  fork: { summary: "start a session from another's checkpoint (--pause 1 --iteration C)", load: async () => (await import('./commands/fork.js')).forkSessionCommand },
+  resume: { summary: 'continue a session from its newest checkpoint in a new session', load: async () => (await import('./commands/fork.js')).resumeSessionCommand },
   ps: { summary: 'list sessions', load: async () => (await import('./commands/ps.js')).psCommand },
   logs: { summary: "print a session's logs (-f to follow)", load: async () => (await import('./commands/logs.js')).logsCommand },
   stop: { summary: 'stop a session', load: async () => (await import('./commands/stop.js')).stopCommand },
@@ -25,7 +27,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   attach: { summary: 'open an interactive shell in a running session', load: async () => (await import('./commands/attach.js')).attachCommand },
   queue: { summary: 'list the queue in scheduling order; `queue why SESSION` says why it waits', load: async () => (await import('./commands/queue.js')).queueCommand },
   dataset: { summary: 'push, list, pull, remove and share datasets', load: async () => (await import('./commands/dataset.js')).datasetCommand },
-  model: { summary: "list a session's checkpoints, pull one", load: async () => (await import('./commands/model.js')).modelCommand },
+  model: { summary: "list a session's checkpoints, pull or remove them", load: async () => (await import('./commands/model.js')).modelCommand },
   share: { summary: 'share a session with another user (read, or --control)', load: async () => (await import('./commands/share.js')).shareCommand },
   login: { summary: 'log in to a coordinator with a token (kept in $NSML_HOME/credentials)', load: async () => (await import('./commands/login.js')).loginCommand },
   logout: { summary: "forget this machine's token for a coordinator", load: async () => (await import('./commands/login.js')).logoutCommand },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuInfo__Output, GpuProcess__Output, Node__Output } from '../common/proto/types.js';
-import { formatNodeGpus, formatNodeTable, gpuCounts, gpuHealth, nodeSessions, nodeUsers } from './node-view.js';
+import { formatNodeGpus, formatNodeTable, gpuCounts, gpuHealth, gpuHealthSummary, nodeSessions, nodeUsers } from './node-view.js';
 
 const proc = (pid: number, name: string, session = ''): GpuProcess__Output => ({ pid, name, usedMemoryMib: 100, session });
 const gpu = (index: number, over: Partial<GpuInfo__Output> = {}): GpuInfo__Output => ({
@@ -31,7 +31,26 @@ describe('node GPU columns', () => {
     const c = gpuCounts(n);
     expect(`${c.free}/${c.total} free`).toBe(counts);
     expect(gpuHealth(n)).toBe(health);
-    expect(formatNodeTable([n], 0).split('\n')[1]).toContain(`${counts}  ${health}`);
+  });
+
+  it.each([
+    ['no GPU', node([]), '-'],
+    ['all ok', node([gpu(0), gpu(1)], { allocatedGpus: [1] }), 'ok'],
+    ['a quarantined GPU', node([gpu(0), gpu(1, { health: 'quarantined', healthReason: 'double-bit ECC errors: 2' })]), '1 quarantined'],
+    ['faults of two kinds', node([gpu(0, { health: 'lost' }), gpu(1, { processes: [proc(1, 'x')] }), gpu(2, { processes: [proc(2, 'y')] })]), '1 lost, 2 busy'],
+    ['many kinds', node(['a', 'b', 'c', 'd'].map((h, i) => gpu(i, { health: h }))), '4 faults'],
+    ['a probe error', node([], { inventory: { ...node([]).inventory!, gpuProbeError: 'x'.repeat(500) } }), 'probe error'],
+  ])('node ls summarises GPU health in a bounded cell: %s', (_name, n, summary) => {
+    expect(gpuHealthSummary(n)).toBe(summary);
+    expect(formatNodeTable([n], 0).split('\n')[1]).toMatch(new RegExp(`free  ${summary}  `));
+  });
+
+  it('a cell stays short with a hundred faulty GPUs; node show has each reason', () => {
+    const n = node(Array.from({ length: 100 }, (_, i) => gpu(i, { health: 'quarantined', healthReason: `ECC error ${i}` })));
+    expect(formatNodeTable([n], 0).split('\n')[1]!.length).toBeLessThan(120);
+    const shown = formatNodeGpus(n, 0);
+    expect(shown).toContain('ECC error 0');
+    expect(shown).toContain('ECC error 99');
   });
 
   it('marks idle sessions', () => {

@@ -37,6 +37,27 @@ export function gpuHealth(node: Node__Output, reasonWidth = 40): string {
   return problems.length === 0 ? 'ok' : problems.join('; ');
 }
 
+/**
+ * The GPU HEALTH cell of `nsml node ls`, bounded whatever the node reports: `ok`, `-` (no GPU),
+ * `probe error`, or a count per kind of fault, `1 quarantined, 2 busy`. The full text (which
+ * GPU, why, which process) is in `nsml node show` and `--json`.
+ */
+export function gpuHealthSummary(node: Node__Output): string {
+  const inventory = node.inventory;
+  if (inventory?.gpuProbeError) return 'probe error';
+  const gpus = inventory?.gpus ?? [];
+  if (gpus.length === 0) return '-';
+  const counts = new Map<string, number>();
+  const add = (kind: string) => counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  for (const g of gpus) {
+    if (!healthy(g)) add(truncate(g.health, 12));
+    if (foreign(g).length > 0) add('busy');
+  }
+  if (counts.size === 0) return 'ok';
+  const parts = [...counts].map(([kind, n]) => `${n} ${kind}`);
+  return parts.length > 3 ? `${[...counts.values()].reduce((a, b) => a + b, 0)} faults` : parts.join(', ');
+}
+
 /** The sessions placed on a node, idle ones marked: `alice/mnist/3 (idle) bob/scratch/1`. */
 export function nodeSessions(node: Node__Output): string {
   const idle = new Set(node.idleSessions ?? []);
@@ -63,7 +84,7 @@ export function formatNodeTable(nodes: Node__Output[], now: number): string {
       n.id,
       n.state,
       `${c.free}/${c.total} free`,
-      gpuHealth(n),
+      gpuHealthSummary(n),
       n.inventory?.cpus ? String(n.inventory.cpus) : '-',
       formatMib(n.inventory?.memoryMib ?? 0),
       formatAgo(n.lastHeartbeatMs, now),

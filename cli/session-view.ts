@@ -4,7 +4,7 @@ import { formatDuration } from './duration.js';
 import { formatAgo, formatTable, truncate } from './format.js';
 import { formatSummary } from './metric-format.js';
 
-export const SESSION_HEADERS = ['NAME', 'STATE', 'GPUS', 'NODES', 'CREATED', 'DURATION', 'REASON/MEMO'];
+export const SESSION_HEADERS = ['NAME', 'STATE', 'TYPE', 'GPUS', 'NODES', 'CREATED', 'DURATION', 'REASON/MEMO'];
 
 /** The nodes a session has processes on, in rank order, without repeats. */
 export function sessionNodes(s: Session__Output): string[] {
@@ -29,6 +29,7 @@ export function sessionRow(s: Session__Output, now: number): string[] {
   return [
     s.name,
     s.idle && s.state === 'running' ? 'running (idle)' : s.state,
+    s.kind || 'normal',
     String(s.gpus),
     sessionNodes(s).join(',') || '-',
     formatAgo(s.createdMs, now),
@@ -37,13 +38,18 @@ export function sessionRow(s: Session__Output, now: number): string[] {
   ];
 }
 
-/** The table of `nsml ps`; a SUMMARY column (the scripts' `summary=True` values) when a session has one. */
+/**
+ * The table of `nsml ps`; a PARENT column (what a fork or resume continued from) and a SUMMARY
+ * column (the scripts' `summary=True` values) when a session has one, before REASON/MEMO.
+ */
 export function formatSessionTable(sessions: Session__Output[], now: number): string {
-  if (!sessions.some((s) => Object.keys(s.summary ?? {}).length > 0)) return formatTable(SESSION_HEADERS, sessions.map((s) => sessionRow(s, now)));
-  const headers = [...SESSION_HEADERS.slice(0, -1), 'SUMMARY', SESSION_HEADERS[SESSION_HEADERS.length - 1]!];
+  const extra: Array<[string, (s: Session__Output) => string]> = [];
+  if (sessions.some((s) => s.parent)) extra.push(['PARENT', (s) => s.parent || '-']);
+  if (sessions.some((s) => Object.keys(s.summary ?? {}).length > 0)) extra.push(['SUMMARY', (s) => formatSummary(s.summary) || '-']);
+  const headers = [...SESSION_HEADERS.slice(0, -1), ...extra.map(([h]) => h), SESSION_HEADERS[SESSION_HEADERS.length - 1]!];
   const rows = sessions.map((s) => {
     const row = sessionRow(s, now);
-    return [...row.slice(0, -1), formatSummary(s.summary) || '-', row[row.length - 1]!];
+    return [...row.slice(0, -1), ...extra.map(([, cell]) => cell(s)), row[row.length - 1]!];
   });
   return formatTable(headers, rows);
 }

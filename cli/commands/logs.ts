@@ -5,18 +5,20 @@ import { followLogs } from '../log-follow.js';
 import { logLineJson, printLogLine } from '../log-print.js';
 import { resolveSession } from '../session-ref.js';
 
-const USAGE = `Usage: nsml logs SESSION [-f] [--rank N] [--json]
+const USAGE = `Usage: nsml logs SESSION [-f] [--tail N] [--rank N] [--json]
 
 Prints what a session printed. SESSION is USER/DATASET/N, or DATASET/N for your own.
 
 Options:
   -f, --follow     keep printing until the session ends (survives a coordinator restart)
+  -n, --tail N     only the last N lines (then, with -f, every new one)
   --rank N         only the lines of process N (default: every process)
   --json           a JSON array of lines; with -f, one JSON object per line as they come
 `;
 
 const FLAGS = {
   follow: { type: 'boolean', short: 'f' },
+  tail: { type: 'string', short: 'n' },
   rank: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -29,6 +31,7 @@ export const logsCommand: Command = {
     const { values } = parsed;
     const follow = values.follow ?? false;
     const rank = intFlag(values.rank, '--rank', -1, 0, 100_000);
+    const tail = intFlag(values.tail, '--tail', 0, 1, 10_000_000);
     return withClient(io, async (client) => {
       const name = await resolveSession(parsed.positionals[0]!, client, io.signal);
       const session = await client.getSession(name, io.signal);
@@ -38,6 +41,7 @@ export const logsCommand: Command = {
         name,
         follow,
         rank,
+        tail,
         signal: io.signal,
         onLine: (line) => {
           if (!values.json) printLogLine(io, line, { prefixRank });

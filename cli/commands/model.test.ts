@@ -61,7 +61,7 @@ describe('nsml model', () => {
     [['model', 'ls', 'alice/mnist/7'], 'NSML_E_SESSION_NOT_FOUND', 'no session named alice/mnist/7'],
     [['model', 'ls', '../x/1'], 'NSML_E_INVALID_NAME', 'USER/DATASET/N'],
     [['model', 'pull', 'mnist/1', 'a/b', 'x'], 'NSML_E_INVALID_NAME', 'checkpoint name'],
-    [['model', 'push'], 'NSML_E_USAGE', 'expected ls or pull'],
+    [['model', 'push'], 'NSML_E_USAGE', 'expected ls, pull or rm'],
     [['model', 'pull', 'mnist/1'], 'NSML_E_USAGE', 'missing argument'],
   ])('nsml %j fails with %s', async (argv, code, text) => {
     const r = await nsml(argv);

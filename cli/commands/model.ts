@@ -1,10 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import { validateCheckpointName } from '../../common/names.js';
-import { DEADLINES_MS, deadline } from '../../common/grpc/options.js';
-import { loadProto } from '../../common/proto/load.js';
-import type { Checkpoint__Output, CheckpointServiceClient, ListCheckpointsResponse__Output } from '../../common/proto/types.js';
-import type { CoordinatorClient } from '../client.js';
-import { type Command, printUsage, withClient } from '../command.js';
+import type { Checkpoint__Output } from '../../common/proto/types.js';
+import { withCheckpoints } from '../checkpoint-client.js';
+import { type Command, printUsage } from '../command.js';
 import { parseFlags, usageError } from '../flags.js';
 import { formatAgo, formatBytes, formatCount, formatTable, plural, truncate } from '../format.js';
 import { type CliIo, printJson } from '../io.js';
@@ -14,6 +11,7 @@ import { createProgress } from './dataset-progress.js';
 
 const USAGE = `Usage: nsml model ls SESSION [--json]
        nsml model pull SESSION CHECKPOINT DIR [--json]
+       nsml model rm SESSION CHECKPOINT... [--json]
 
 The checkpoints a session saved (\`nsml.save\` in the script, or files a framework wrote into
 NSML_CHECKPOINT_DIR), named SESSION/CHECKPOINT.
@@ -22,59 +20,14 @@ NSML_CHECKPOINT_DIR), named SESSION/CHECKPOINT.
           summary metrics reported (summary=True) when it was saved
   pull    downloads one checkpoint into DIR, which must be new or empty; the files appear all
           at once, never half-written
+  rm      removes checkpoints (the session's owner, or a user it is shared with --control);
+          all or none: a name that does not exist removes nothing. The stored bytes go at
+          the next blob collection (\`nsml admin gc\`) once nothing else refers to them
 
 SESSION is USER/DATASET/N, or DATASET/N for one of your own sessions.
 `;
 
 const FLAGS = { json: { type: 'boolean' } } as const;
-
-type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
-
-/** Typed CheckpointService calls as the coordinator client's user, with deadlines and NsmlError failures. */
-class CheckpointClient {
-  private readonly stub: CheckpointServiceClient;
-
-  constructor(private readonly client: CoordinatorClient) {
-    this.stub = client.stub(loadProto().nsml.v1.CheckpointService);
-  }
-
-  list(session: string, signal: AbortSignal): Promise<Checkpoint__Output[]> {
-    return this.call<ListCheckpointsResponse__Output>((md, o, cb) => this.stub.List({ session, limit: 0 }, md, o, cb), signal).then((r) => r.checkpoints);
-  }
-
-  get(session: string, name: string, signal: AbortSignal): Promise<Checkpoint__Output> {
-    return this.call((md, o, cb) => this.stub.Get({ session, name }, md, o, cb), signal);
-  }
-
-  close(): void {
-    this.stub.close();
-  }
-
-  private async call<T>(invoke: (md: grpc.Metadata, o: grpc.CallOptions, cb: Callback<T>) => grpc.ClientUnaryCall, signal: AbortSignal): Promise<T> {
-    await this.client.ready();
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => call.cancel();
-      const call = invoke(this.client.metadata(), { deadline: deadline(DEADLINES_MS.quick) }, (err, value) => {
-        signal.removeEventListener('abort', onAbort);
-        if (err) reject(this.client.toError(err));
-        else resolve(value as T);
-      });
-      if (signal.aborted) call.cancel();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
-async function withCheckpoints<T>(io: CliIo, fn: (client: CoordinatorClient, checkpoints: CheckpointClient) => Promise<T>): Promise<T> {
-  return withClient(io, async (client) => {
-    const checkpoints = new CheckpointClient(client);
-    try {
-      return await fn(client, checkpoints);
-    } finally {
-      checkpoints.close();
-    }
-  });
-}
 
 /** One checkpoint as `nsml model ls --json` prints it (NaN summary values print as null). */
 export function checkpointJson(c: Checkpoint__Output) {
@@ -137,6 +90,20 @@ async function pull(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function rm(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, FLAGS, 'model', { min: 2, max: 10_000 });
+  if (!parsed) return printUsage(io, USAGE);
+  const [sessionText, ...names] = parsed.positionals as [string, ...string[]];
+  for (const name of names) validateCheckpointName(name);
+  const { session, removed } = await withCheckpoints(io, async (client, checkpoints) => {
+    const session = await resolveSession(sessionText, client, io.signal);
+    return { session, removed: await checkpoints.remove(session, names, io.signal) };
+  });
+  if (parsed.values.json) printJson(io, { session, removed });
+  else io.err(`removed ${plural(removed.length, 'checkpoint')} of ${session}: ${removed.join(', ')}\n`);
+  return 0;
+}
+
 export const modelCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
@@ -144,6 +111,7 @@ export const modelCommand: Command = {
     if (sub === undefined || sub === '--help' || sub === '-h') return printUsage(io, USAGE);
     if (sub === 'ls') return ls(rest, io);
     if (sub === 'pull') return pull(rest, io);
-    throw usageError(`unknown subcommand ${JSON.stringify(sub)} (expected ls or pull)`, 'model');
+    if (sub === 'rm') return rm(rest, io);
+    throw usageError(`unknown subcommand ${JSON.stringify(sub)} (expected ls, pull or rm)`, 'model');
   },
 };

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { nsmlHome } from '../../common/config.js';
 import { formatDatasetRef, parseDatasetList } from '../../common/dataset-ref.js';
+import { validateCheckpointName } from '../../common/names.js';
 import type { Session__Output, SubmitRequest } from '../../common/proto/types.js';
 import type { CoordinatorClient } from '../client.js';
 import { type Command, printUsage, withClient } from '../command.js';
 import { parseDuration } from '../duration.js';
-import { type FlagValues, intFlag, parseFlags } from '../flags.js';
+import { type FlagValues, intFlag, parseFlags, usageError } from '../flags.js';
 import { formatBytes, formatCount, plural } from '../format.js';
 import { parseMemoryMib } from '../memory-size.js';
 import { type CliIo, printJson } from '../io.js';
@@ -13,6 +14,7 @@ import { followLogs } from '../log-follow.js';
 import { printLogLine } from '../log-print.js';
 import { waitForEnd } from '../session-wait.js';
 import { describeOutcome } from '../session-view.js';
+import { resolveSession } from '../session-ref.js';
 import { splitArgs } from '../split-args.js';
 import { runInteractive } from '../terminal/run-interactive.js';
 import { describeRetry, newRequestId, withSubmitRetry } from '../submit-retry.js';
@@ -23,6 +25,7 @@ import { type UploadReport, uploadWorkspace } from '../workspace/upload.js';
 
 const USAGE = `Usage: nsml run [-d DATASET] [-g GPUS] [--gpus-per-node N] [--cpus N] [--memory SIZE]
                 [-e ENTRY] [-a "ARGS"] [-m MEMO] [--priority P] [--time DURATION] [--detach] [--json]
+                [--session PARENT [--pause 1] [--iteration CHECKPOINT]]
 
 Packs this directory (honouring .gitignore and .nsmlignore), uploads what the coordinator
 lacks, submits a session running ENTRY, prints its name, then prints its logs until it ends.
@@ -42,7 +45,13 @@ Options:
   -a, --args "ARGS"       its arguments, split like a shell would: -a "--lr 0.1 --epochs 5"
   -m, --memo TEXT         a note shown by nsml ps
   --priority P            higher runs first (default 0)
-  --time DURATION         declared run time, e.g. 2h (helps the scheduler backfill)
+  --time DURATION         run time limit, e.g. 2h: stopped (like nsml stop) once it has run
+                          that long; also helps the scheduler backfill
+  --session PARENT        continue from a checkpoint of session PARENT (a fork of it running
+                          this directory's code): the entry gets --pause 1 --iteration CHECKPOINT
+                          and nsml.paused() loads it; ps shows TYPE fork and the parent
+  --iteration CHECKPOINT  with --session: the checkpoint to load (default: its newest)
+  --pause 1               with --session: accepted as NSML wrote it (it is always set)
   -i, --interactive       once it runs, open a shell in it (like nsml attach); exit leaves it running
   --detach                return right after submitting
   --json                  print one JSON object {name, state, uploadedBytes, ...};
@@ -60,6 +69,9 @@ const FLAGS = {
   memo: { type: 'string', short: 'm' },
   priority: { type: 'string' },
   time: { type: 'string' },
+  session: { type: 'string' },
+  iteration: { type: 'string' },
+  pause: { type: 'string' },
   interactive: { type: 'boolean', short: 'i' },
   detach: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -81,7 +93,21 @@ export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest
     memo: values.memo ?? '',
     priority: intFlag(values.priority, '--priority', 0, -1_000_000, 1_000_000),
     timeLimitS: Math.ceil(timeMs / 1000),
+    ...parentOf(values),
   };
+}
+
+/** `--session PARENT [--pause 1] [--iteration C]`: the fork fields of the request. */
+function parentOf(values: FlagValues<typeof FLAGS>): Pick<SubmitRequest, 'parent' | 'kind' | 'checkpoint'> {
+  if (values.session === undefined) {
+    if (values.pause !== undefined || values.iteration !== undefined) {
+      throw usageError('--pause and --iteration need --session PARENT: the session whose checkpoint to continue from', 'run');
+    }
+    return {};
+  }
+  if (values.pause !== undefined && values.pause !== '1') throw usageError(`--pause must be 1 (continue from a checkpoint); got ${JSON.stringify(values.pause)}`, 'run');
+  if (values.iteration !== undefined) validateCheckpointName(values.iteration);
+  return { parent: values.session, kind: 'fork', checkpoint: values.iteration ?? '' };
 }
 
 export const runCommand: Command = {
@@ -91,6 +117,7 @@ export const runCommand: Command = {
     if (!parsed) return printUsage(io, USAGE);
     const { values } = parsed;
     const request = submitRequestOf(values);
+    if (request.parent) request.parent = await withClient(io, (c) => resolveSession(request.parent!, c, io.signal));
     const packed = await packWorkspace({ root: io.cwd, cacheDir: join(nsmlHome(io.env), 'cache', 'hashes') });
     checkEntry(packed, request.entry!);
     for (const note of sizeNotes(packed)) io.err(`${note}\n`);
@@ -110,7 +137,7 @@ export const runCommand: Command = {
   },
 };
 
-function printSubmitted(io: CliIo, session: Session__Output, upload: UploadReport, json: boolean): number {
+export function printSubmitted(io: CliIo, session: Session__Output, upload: UploadReport, json: boolean): number {
   if (json) printJson(io, resultJson(session, upload));
   else {
     io.out(`${session.name}\n`);
@@ -120,7 +147,7 @@ function printSubmitted(io: CliIo, session: Session__Output, upload: UploadRepor
 }
 
 /** Prints the logs until the session ends; exit status 0 only when it succeeded. */
-async function follow(io: CliIo, client: CoordinatorClient, submitted: Session__Output, upload: UploadReport, json: boolean): Promise<number> {
+export async function follow(io: CliIo, client: CoordinatorClient, submitted: Session__Output, upload: UploadReport, json: boolean): Promise<number> {
   const multiNode = submitted.gpusPerNode > 0 && submitted.gpus > submitted.gpusPerNode;
   const result = await followLogs(client, {
     name: submitted.name,

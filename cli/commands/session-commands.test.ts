@@ -134,8 +134,8 @@ describe('nsml ps', () => {
     expect(list[0]).toHaveProperty('placements');
     const table = await nsml(['ps']);
     const rows = table.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^NAME\s+STATE\s+GPUS\s+NODES\s+CREATED\s+DURATION\s+REASON\/MEMO$/);
-    expect(rows[1]).toMatch(/^alice\/mnist\/1\s+running\s+1\s+node1\s+5s ago\s+1m0[45]s\s+baseline$/);
+    expect(rows[0]).toMatch(/^NAME\s+STATE\s+TYPE\s+GPUS\s+NODES\s+CREATED\s+DURATION\s+REASON\/MEMO$/);
+    expect(rows[1]).toMatch(/^alice\/mnist\/1\s+running\s+normal\s+1\s+node1\s+5s ago\s+1m0[45]s\s+baseline$/);
     expect(rows[2]).toMatch(/queued .* waiting for 8 GPUs$/);
   });
 
@@ -250,7 +250,7 @@ describe('nsml node', () => {
     expect(json[0]).toMatchObject({ id: 'node1', state: 'ready', allocatedGpus: [0] });
     const table = (await nsml(['node', 'ls'])).stdout.split('\n');
     expect(table[0]).toMatch(/^ID\s+STATE\s+GPUS\s+GPU HEALTH\s+CPUS\s+MEMORY\s+HEARTBEAT\s+SESSIONS$/);
-    expect(table[1]).toMatch(/^node1\s+ready\s+1\/3 free\s+GPU 2 quarantined: no reason given\s+32\s+256\.0 GB\s+2s ago\s+alice\/scratch\/1$/);
+    expect(table[1]).toMatch(/^node1\s+ready\s+1\/3 free\s+1 quarantined\s+32\s+256\.0 GB\s+2s ago\s+alice\/scratch\/1$/);
     const shown = (await nsml(['node', 'show', 'node1'])).stdout;
     expect(shown).toMatch(/^node1 {2}ready {2}1\/3 GPUs free/);
     expect(shown).toMatch(/\n2\s+GPU-2\s+H100\s+-\/81559 MiB.*quarantined\s+0\n/);

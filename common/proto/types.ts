@@ -61,6 +61,7 @@ export type { TimelineEvent, TimelineEvent__Output } from './generated/nsml/v1/T
 export type { DiskState, DiskState__Output } from './generated/nsml/v1/DiskState.js';
 export type { GcReport, GcReport__Output } from './generated/nsml/v1/GcReport.js';
 export type { RemoveSessionResponse, RemoveSessionResponse__Output } from './generated/nsml/v1/RemoveSessionResponse.js';
+export type { RemoveCheckpointsResponse, RemoveCheckpointsResponse__Output } from './generated/nsml/v1/RemoveCheckpointsResponse.js';
 export type { UserServiceClient, UserServiceHandlers } from './generated/nsml/v1/UserService.js';
 export type { IssuedToken, IssuedToken__Output } from './generated/nsml/v1/IssuedToken.js';
 export type { TokenInfo, TokenInfo__Output } from './generated/nsml/v1/TokenInfo.js';

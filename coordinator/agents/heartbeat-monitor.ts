@@ -19,7 +19,8 @@ export interface HeartbeatMonitorDeps {
 
 /**
  * Declares silent nodes down (their sessions lost), writes heartbeat times to the store in one
- * batch per tick, and finishes stops that were never confirmed. Never throws: failures are counted.
+ * batch per tick, finishes stops that were never confirmed, and stops sessions past their time
+ * limit. Never throws: failures are counted.
  */
 export class HeartbeatMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -47,6 +48,7 @@ export class HeartbeatMonitor {
         lifecycle.markNodeDown(node.id, `no heartbeat for ${Math.round((now - last) / 1000)} s (timeout ${Math.round(timeoutMs / 1000)} s)`);
       }
       lifecycle.finishOverdueStops();
+      lifecycle.enforceTimeLimits();
     } catch (err) {
       this.failures++;
       this.deps.logger.error('heartbeat monitor tick failed', { error: errorMessage(err) });

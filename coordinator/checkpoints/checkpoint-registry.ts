@@ -7,7 +7,7 @@ import { parseSessionName, validateCheckpointName } from '../../common/names.js'
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { UploadGuard } from '../blobs/upload-guard.js';
 import type { SessionRow, Store } from '../store/types.js';
-import type { CheckpointRow, CheckpointSource } from './checkpoint-table.js';
+import type { CheckpointRow, CheckpointSource, CheckpointTable } from './checkpoint-table.js';
 import { checkManifestStored } from './manifest-complete.js';
 
 /** A missing checkpoint's error lists at most this many existing names, newest first. */
@@ -51,6 +51,18 @@ function checkInput(input: RegisterInput): void {
   if (!Number.isSafeInteger(input.epoch) || input.epoch < 1) {
     throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `epoch must be the placement number of the saving process (1 or more); got ${input.epoch}`);
   }
+}
+
+/** NSML_E_NOT_FOUND for a missing checkpoint, naming the session's existing ones (newest first). */
+export function checkpointNotFound(table: Pick<CheckpointTable, 'names' | 'count'>, session: string, name: string): NsmlError {
+  const existing = table.names(session, MAX_EXISTING_LISTED);
+  const total = table.count(session);
+  const shown = existing.length === 0 ? 'it has none yet' : `existing: ${existing.join(', ')}${total > existing.length ? ` (the newest ${existing.length} of ${total})` : ''}`;
+  return new NsmlError(
+    ErrorCodes.NOT_FOUND,
+    `checkpoint ${JSON.stringify(name)} of session ${session} does not exist; ${shown} (\`nsml model ls ${session}\`)`,
+    { details: { session, existing } },
+  );
 }
 
 /**
@@ -102,15 +114,26 @@ export class CheckpointRegistry {
     validateCheckpointName(name);
     const row = this.deps.store.checkpoints.get(session, name);
     if (row) return row;
-    const table = this.deps.store.checkpoints;
-    const existing = table.names(session, MAX_EXISTING_LISTED);
-    const total = table.count(session);
-    const shown = existing.length === 0 ? 'it has none yet' : `existing: ${existing.join(', ')}${total > existing.length ? ` (the newest ${existing.length} of ${total})` : ''}`;
-    throw new NsmlError(
-      ErrorCodes.NOT_FOUND,
-      `checkpoint ${JSON.stringify(name)} of session ${session} does not exist; ${shown} (\`nsml model ls ${session}\`)`,
-      { details: { session, existing } },
-    );
+    throw checkpointNotFound(this.deps.store.checkpoints, session, name);
+  }
+
+  /**
+   * Removes checkpoints of a session `caller` may control (owner, admin, a `control` share), all
+   * or none: one missing name fails the call naming those that exist. Their blobs are left to the
+   * blob collector.
+   */
+  remove(caller: Caller, session: string, names: readonly string[]): string[] {
+    if (names.length === 0) throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `name at least one checkpoint of ${session} to remove (\`nsml model ls ${session}\` lists them)`);
+    for (const name of names) validateCheckpointName(name);
+    const unique = [...new Set(names)];
+    return this.deps.store.transaction(() => {
+      this.readable(caller, session, 'control');
+      const table = this.deps.store.checkpoints;
+      const missing = unique.find((name) => !table.get(session, name));
+      if (missing !== undefined) throw checkpointNotFound(table, session, missing);
+      for (const name of unique) table.remove(session, name);
+      return unique;
+    });
   }
 
   /**

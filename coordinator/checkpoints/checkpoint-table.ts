@@ -28,6 +28,8 @@ export interface CheckpointTable {
   /** Names only, newest first. */
   names(session: string, limit: number): string[];
   count(session: string): number;
+  /** Deletes one row; false when there was none. */
+  remove(session: string, name: string): boolean;
   /** When the session last registered a checkpoint; undefined when it never did. */
   lastCheckpointAt(session: string): number | undefined;
   /** The last checkpoint time of every session in these states that has one (for the scheduler's snapshot). */
@@ -73,6 +75,7 @@ export function checkpointTable(db: Database.Database): CheckpointTable {
   const list = db.prepare('SELECT * FROM checkpoints WHERE session = ? ORDER BY created_ms DESC, name DESC LIMIT ?');
   const names = db.prepare('SELECT name FROM checkpoints WHERE session = ? ORDER BY created_ms DESC, name DESC LIMIT ?').pluck();
   const count = db.prepare('SELECT COUNT(*) FROM checkpoints WHERE session = ?').pluck();
+  const remove = db.prepare('DELETE FROM checkpoints WHERE session = ? AND name = ?');
   const last = db.prepare('SELECT last_checkpoint_ms FROM sessions WHERE name = ?').pluck();
   return {
     put: (row) => {
@@ -89,6 +92,7 @@ export function checkpointTable(db: Database.Database): CheckpointTable {
     list: (session, limit) => (list.all(session, limit > 0 ? limit : NO_LIMIT) as CheckpointRecord[]).map(toRow),
     names: (session, limit) => names.all(session, limit > 0 ? limit : NO_LIMIT) as string[],
     count: (session) => count.get(session) as number,
+    remove: (session, name) => remove.run(session, name).changes > 0,
     lastCheckpointAt: (session) => {
       const ms = last.get(session) as number | undefined;
       return ms ? ms : undefined;

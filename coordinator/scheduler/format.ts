@@ -35,3 +35,10 @@ export function formatShape(processes: number, perNode: number): string {
   if (perNode === 0) return 'no GPU';
   return processes === 1 ? `${perNode} GPU${perNode === 1 ? '' : 's'} on one node` : `${processes} nodes × ${perNode} GPUs`;
 }
+
+/** Memory for people: `512 MiB`, `16 GiB`, `1.5 GiB`; unknown (unlimited) as `any`. */
+export function formatMib(mib: number): string {
+  if (!Number.isFinite(mib)) return 'any';
+  if (mib < 1024) return `${Math.round(mib)} MiB`;
+  return `${Number((mib / 1024).toFixed(1))} GiB`;
+}

@@ -1,5 +1,5 @@
 import type { Standing } from './fair-share.js';
-import { formatDuration, formatGpuHours, formatNodes, formatShape, formatSplit } from './format.js';
+import { formatDuration, formatGpuHours, formatMib, formatNodes, formatShape, formatSplit } from './format.js';
 import type { Hint, Round, Shape } from './round.js';
 import type { PendingSession } from './types.js';
 
@@ -86,6 +86,7 @@ class Explainer {
     const words = formatShape(req.processes, req.perNode);
     if (this.nodesWith(req.perNode, 'usable') < req.processes) return this.unusableReason(shape, words);
     if (this.round.cap.fit(req)) return this.reservationReason(shape, words);
+    if ((req.cpus > 0 || req.memoryMib > 0) && this.round.cap.fit({ ...req, cpus: 0, memoryMib: 0 })) return this.cpuMemoryReason(req, words);
     if (this.hasQuarantine && this.nodesWith(req.perNode, 'free-if-back') >= req.processes) return this.quarantineReason(words, 'now');
     this.free ??= this.round.cap.freeTotal(this.round.reserved);
     if (req.perNode > 0 && this.free >= s.gpus) {
@@ -131,6 +132,26 @@ class Explainer {
       return { kind: 'reservation', blockedBy: holder.sessionId, message: `needs ${words}; the free GPUs that fit it are on ${formatNodes(holder.nodeIds)}, held for ${holder.sessionId}${when}` };
     }
     return { kind: 'resources', message: `needs ${words}; it fits now and starts at the next round` };
+  }
+
+  /** Its GPUs (or none) are there but no node has the CPUs or memory free: say so, not "GPUs". */
+  private cpuMemoryReason(req: NonNullable<Shape['req']>, words: string): Hint {
+    const cap = this.round.cap;
+    let cpus = 0;
+    let memoryMib = 0;
+    for (let p = 0; p < cap.nodes.length; p++) {
+      if (cap.freeOn(p) < req.perNode) continue;
+      cpus = Math.max(cpus, cap.cpusOn(p));
+      memoryMib = Math.max(memoryMib, cap.memoryOn(p));
+    }
+    const count = (n: number) => (Number.isFinite(n) ? `${Math.max(0, n)} CPU${n === 1 ? '' : 's'}` : 'any CPUs');
+    const wants = [...(req.cpus > 0 ? [count(req.cpus)] : []), ...(req.memoryMib > 0 ? [`${formatMib(req.memoryMib)} of memory`] : [])];
+    const most = [...(req.cpus > 0 ? [count(cpus)] : []), ...(req.memoryMib > 0 ? [formatMib(Math.max(0, memoryMib))] : [])];
+    const gpus = req.perNode === 0 ? 'and no GPU' : `with ${words}`;
+    return {
+      kind: 'resources',
+      message: `waits for CPUs or memory, not GPUs: needs ${wants.join(' and ')} per process ${gpus}; the most free on a node that fits it is ${most.join(' and ')}, the rest held by ${this.round.snapshot.running.length} running session(s)`,
+    };
   }
 
   private unusableReason(shape: Shape, words: string): Hint {

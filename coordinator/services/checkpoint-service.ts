@@ -40,5 +40,6 @@ export function checkpointService(registry: CheckpointRegistry, deps: Checkpoint
       checkpoints: registry.list(callerOf(call.metadata), req.session, limitOf(req.limit)).map(checkpointProto),
     })),
     Get: unary((req, call) => checkpointProto(registry.get(callerOf(call.metadata), req.session, req.name))),
+    Remove: unary((req, call) => ({ session: req.session, removed: registry.remove(callerOf(call.metadata), req.session, req.names) })),
   };
 }

@@ -18,6 +18,7 @@ function validate(ctx: CoordinatorContext, call: LogsCall): void {
   if (!Number.isSafeInteger(req.fromCursor) || req.fromCursor < 0) {
     throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `from_cursor must be 0 or a cursor from an earlier line; got ${req.fromCursor}`);
   }
+  if (!Number.isSafeInteger(req.tail) || req.tail < 0) throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `tail must be 0 (every line) or a number of lines; got ${req.tail}`);
   if (req.rank < -1) throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `rank must be -1 (all ranks) or a rank number; got ${req.rank}`);
 }
 
@@ -65,7 +66,8 @@ export async function streamLogs(ctx: CoordinatorContext, call: LogsCall): Promi
   };
   call.on('cancelled', abort);
   ctx.closing.addEventListener('abort', poke);
-  let cursor = call.request.fromCursor;
+  const { fromCursor, tail } = call.request;
+  let cursor = tail > 0 ? Math.max(fromCursor, ctx.store.logTailStart(name, rank, tail)) : fromCursor;
   try {
     for (;;) {
       dirty = false;

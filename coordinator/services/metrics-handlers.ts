@@ -1,6 +1,7 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import type { MetricPoint, SessionServiceHandlers, TimelineEvent } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
+import { storedKey } from '../metrics/metric-key.js';
 import type { MetricPointRow, TimelineEventRow } from '../metrics/types.js';
 import { sessionFor } from '../auth/session-access.js';
 import { unary, userOf } from './grpc-util.js';
@@ -29,7 +30,7 @@ export function metricsHandlers(ctx: CoordinatorContext): Pick<SessionServiceHan
         throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `from_cursor must be 0 or the next_cursor of an earlier answer; got ${req.fromCursor}`);
       }
       if (req.limit < 0) throw new NsmlError(ErrorCodes.INVALID_ARGUMENT, `limit must be 0 (the most, ${MAX_METRIC_POINTS}) or positive; got ${req.limit}`);
-      const key = req.key === '' ? undefined : req.key;
+      const key = req.key === '' ? undefined : storedKey(ctx.store.metrics, s.name, req.key);
       const limit = req.limit === 0 ? MAX_METRIC_POINTS : Math.min(req.limit, MAX_METRIC_POINTS);
       const metrics = ctx.store.metrics;
       let rows: MetricPointRow[];

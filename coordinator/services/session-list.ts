@@ -12,6 +12,7 @@ export function listVisible(store: Pick<Store, 'listSessions' | 'getSession' | '
   const shared = store.users.sharedWith(caller.user)
     .map((name) => store.getSession(name))
     .filter((s): s is SessionRow => s !== undefined && s.user !== caller.user)
-    .filter((s) => (q.user === undefined || s.user === q.user) && (!q.states || q.states.includes(s.state)));
+    .filter((s) => (q.user === undefined || s.user === q.user) && (!q.states || q.states.includes(s.state)))
+    .filter((s) => q.dataset === undefined || s.dataset === q.dataset);
   return [...own, ...shared].sort((a, b) => b.seq - a.seq).slice(0, q.limit);
 }

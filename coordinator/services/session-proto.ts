@@ -7,7 +7,7 @@ export function toSessionProto(s: SessionRow, assignments: AssignmentRow[], even
     name: s.name, user: s.user, dataset: s.dataset, state: s.state, reason: s.reason, gpus: s.gpus,
     gpusPerNode: s.gpusPerNode, entry: s.entry, args: s.args, memo: s.memo, createdMs: s.createdMs,
     startedMs: s.startedMs, endedMs: s.endedMs, epoch: s.epoch, priority: s.priority, cpus: s.cpus,
-    memoryMib: s.memoryMib, workspace: s.workspace, preemptions: s.preemptions,
+    memoryMib: s.memoryMib, workspace: s.workspace, preemptions: s.preemptions, timeLimitS: s.timeLimitS,
     idle: s.idle && s.state === 'running',
     placements: assignments.map((a) => ({ nodeId: a.nodeId, gpuIndices: a.gpuIndices, rank: a.rank })),
     events: events ?? [],

@@ -1,8 +1,9 @@
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
-import { validateUser } from '../../common/names.js';
+import { validateDatasetName, validateUser } from '../../common/names.js';
 import type { Session, SessionServiceHandlers } from '../../common/proto/types.js';
 import type { CoordinatorContext } from '../context.js';
 import { datasetRefsOf, submitPinned } from '../datasets/submit-pins.js';
+import { resolveFork } from '../sessions/fork-request.js';
 import { checkSubmit } from '../sessions/submit-check.js';
 import { priorSubmit, submitKey, submitOnce } from '../sessions/submit-once.js';
 import type { SessionRow } from '../store/types.js';
@@ -27,6 +28,10 @@ function proto(ctx: CoordinatorContext, s: SessionRow, withEvents = false): Sess
   const out = toSessionProto(s, s.epoch > 0 ? ctx.store.assignments(s.name, s.epoch) : [], withEvents ? ctx.store.events(s.name) : undefined);
   out.datasets = ctx.store.datasets.pinsOf(s.name).map((p) => `${p.name}@${p.version}`);
   out.summary = ctx.store.metrics.summaryOf(s.name);
+  const lineage = ctx.store.lineage.get(s.name);
+  out.kind = lineage?.kind ?? 'normal';
+  out.parent = lineage?.parent ?? '';
+  out.checkpoint = lineage?.checkpoint ?? '';
   return out;
 }
 
@@ -60,9 +65,14 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
       const prior = key && priorSubmit(ctx.store, key);
       if (prior) return proto(ctx, prior);
       await requireReadableManifest(ctx, caller, req.workspace, 'workspace');
-      const { dataset, refs } = datasetRefsOf(req);
-      const { session, reason } = await checkSubmit({ ...req, dataset }, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
-      const { row, created } = submitOnce({ store: ctx.store, clock: ctx.options.clock }, key, () => submitPinned(ctx, session, reason, refs));
+      const { req: full, lineage } = resolveFork(ctx.store, caller, req);
+      const { dataset, refs } = datasetRefsOf(full);
+      const { session, reason } = await checkSubmit({ ...full, dataset }, user, { blobs: ctx.blobs, nodes: () => ctx.store.listNodes() });
+      const { row, created } = submitOnce({ store: ctx.store, clock: ctx.options.clock }, key, () => ctx.store.transaction(() => {
+        const inserted = submitPinned(ctx, session, reason, refs);
+        if (lineage) ctx.store.lineage.put(inserted.name, lineage);
+        return inserted;
+      }));
       if (created) ctx.options.logger.info('session submitted', { session: row.name, gpus: row.gpus });
       return proto(ctx, row);
     }),
@@ -71,7 +81,8 @@ export function sessionService(ctx: CoordinatorContext): SessionServiceHandlers 
       const user = req.user === '*' ? undefined : req.user === '' ? caller.user : validateUser(req.user);
       const limit = req.limit > 0 ? Math.min(req.limit, MAX_LIST_LIMIT) : DEFAULT_LIST_LIMIT;
       const states = req.all ? undefined : ['queued', 'scheduled', 'starting', 'running'];
-      const rows = listVisible(ctx.store, caller, { ...(user !== undefined ? { user } : {}), ...(states ? { states } : {}), limit });
+      const dataset = req.dataset === '' ? undefined : validateDatasetName(req.dataset);
+      const rows = listVisible(ctx.store, caller, { ...(user !== undefined ? { user } : {}), ...(states ? { states } : {}), ...(dataset ? { dataset } : {}), limit });
       return { sessions: rows.map((s) => proto(ctx, s)) };
     }),
     Get: unary((req, call) => proto(ctx, sessionFor(ctx.store, userOf(ctx.auth, call.metadata), req.name, 'read'), true)),

@@ -1,5 +1,6 @@
 import type { AssignmentRow, SessionRow, SessionState } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
+import { stoppedByTimeLimit, timeLimitReason } from './time-limit.js';
 
 export interface GangOutcome {
   state: SessionState;
@@ -27,7 +28,7 @@ export function describeRankEnd(r: RankView): string {
  * rules of proto/agent-stream.md in one place.
  */
 export function gangOutcome(
-  session: Pick<SessionRow, 'state' | 'stopRequestedMs'> & Partial<Pick<SessionRow, 'preemptedFor'>>,
+  session: Pick<SessionRow, 'state' | 'stopRequestedMs'> & Partial<Pick<SessionRow, 'preemptedFor' | 'timeLimitS' | 'startedMs' | 'placedMs'>>,
   ranks: readonly RankView[],
 ): GangOutcome | undefined {
   if (isTerminal(session.state) || session.state === 'queued' || ranks.length === 0) return undefined;
@@ -36,7 +37,8 @@ export function gangOutcome(
   if (session.stopRequestedMs > 0) {
     if (!allExited) return undefined;
     if (session.preemptedFor) return { state: 'preempted', reason: `preempted for ${session.preemptedFor}` };
-    return { state: 'stopped', reason: 'stopped on request', ...(failed?.exitCode !== undefined ? { exitCode: failed.exitCode } : {}) };
+    const reason = stoppedByTimeLimit({ timeLimitS: 0, startedMs: 0, placedMs: 0, ...session }) ? timeLimitReason({ timeLimitS: session.timeLimitS ?? 0 }) : 'stopped on request';
+    return { state: 'stopped', reason, ...(failed?.exitCode !== undefined ? { exitCode: failed.exitCode } : {}) };
   }
   if (failed) {
     const out: GangOutcome = { state: 'failed', reason: describeRankEnd(failed), stopOthers: !allExited };

@@ -11,6 +11,7 @@ import { type AppliedPlan, applyPlan } from './apply-plan.js';
 import { Effects } from './effects.js';
 import { reconcileNode } from './reconcile.js';
 import { SessionOps } from './session-ops.js';
+import { timeLimitDeadline, timeLimitReason } from './time-limit.js';
 
 export interface LifecycleDeps {
   store: Store;
@@ -121,19 +122,46 @@ export class Lifecycle {
         this.ops.transition(fx, s, 'stopped', `stopped by ${user} before it was placed`);
         return this.deps.store.getSession(name)!;
       }
-      const now = this.deps.clock.now();
       // A stop asked during a preemption wins: the session ends `stopped` and is not requeued.
-      this.deps.store.updateSession(name, { stopRequestedMs: now, stopGraceMs: graceMs, preemptedFor: '', reason: `stopping: asked by ${user}` });
-      this.deps.store.addEvent(name, now, s.state, `stop requested by ${user}`);
-      fx.changed.add(name);
-      const ranks = this.deps.store.assignments(name, s.epoch);
-      for (const r of ranks) {
-        if (r.state === 'pending') this.deps.store.updateRank(name, s.epoch, r.rank, { state: 'exited', message: 'stopped before it started' });
-      }
-      this.ops.stopRanks(fx, s, ranks, graceMs, `stopped by ${user}`);
-      this.ops.settle(fx, name);
+      this.beginStop(fx, s, graceMs, { reason: `stopping: asked by ${user}`, event: `stop requested by ${user}`, toRanks: `stopped by ${user}` });
       return this.deps.store.getSession(name)!;
     });
+  }
+
+  /**
+   * Stops every running session whose declared run time (`--time`) is up, like `nsml stop` with
+   * the default grace; it ends `stopped`, reason `time limit 2h reached`. Deadlines come from the
+   * stored start and limit, so a limit that passed while the coordinator was down is enforced at
+   * its first tick.
+   */
+  enforceTimeLimits(): void {
+    const now = this.deps.clock.now();
+    const due = (s: SessionRow) => s.state === 'running' && s.stopRequestedMs === 0 && now >= (timeLimitDeadline(s) ?? Infinity);
+    const overdue = this.deps.store.sessionsInStates(['running']).filter(due);
+    if (overdue.length === 0) return;
+    this.change((fx) => {
+      for (const stale of overdue) {
+        const s = this.deps.store.getSession(stale.name);
+        if (!s || !due(s)) continue;
+        const why = timeLimitReason(s);
+        this.deps.logger.info('session stopped at its time limit', { session: s.name, timeLimitS: s.timeLimitS });
+        this.beginStop(fx, s, this.deps.stopGraceMs, { reason: `stopping: ${why}`, event: `stop: ${why}`, toRanks: why });
+      }
+    });
+  }
+
+  /** Records a stop request on `s` and sends stop to its ranks (inside a transaction). */
+  private beginStop(fx: Effects, s: SessionRow, graceMs: number, text: { reason: string; event: string; toRanks: string }): void {
+    const now = this.deps.clock.now();
+    this.deps.store.updateSession(s.name, { stopRequestedMs: now, stopGraceMs: graceMs, preemptedFor: '', reason: text.reason });
+    this.deps.store.addEvent(s.name, now, s.state, text.event);
+    fx.changed.add(s.name);
+    const ranks = this.deps.store.assignments(s.name, s.epoch);
+    for (const r of ranks) {
+      if (r.state === 'pending') this.deps.store.updateRank(s.name, s.epoch, r.rank, { state: 'exited', message: 'stopped before it started' });
+    }
+    this.ops.stopRanks(fx, s, ranks, graceMs, text.toRanks);
+    this.ops.settle(fx, s.name);
   }
 
   /** Declares a node down: its sessions are lost, the other ranks of their gangs stopped. */

@@ -15,7 +15,7 @@ afterEach(() => store.close());
 function request(over: Partial<SubmitRequest__Output> = {}): SubmitRequest__Output {
   return {
     dataset: '', gpus: 0, gpusPerNode: 0, cpus: 0, memoryMib: 0, entry: 'main.py', args: ['--lr', '0.1'], memo: '',
-    workspace: 'a'.repeat(64), priority: 0, timeLimitS: 0, env: { A: '1', B: '2' }, datasets: [], requestId: 'req-1', python: '', image: '', shmSizeMib: 0, ...over,
+    workspace: 'a'.repeat(64), priority: 0, timeLimitS: 0, env: { A: '1', B: '2' }, datasets: [], requestId: 'req-1', parent: '', kind: '', checkpoint: '', python: '', image: '', shmSizeMib: 0, ...over,
   };
 }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LogAckRow, StoredLogLine, Store } from './types.js';
 
-type LogMethods = Pick<Store, 'insertLogs' | 'readLogs' | 'logAcksForNode'>;
+type LogMethods = Pick<Store, 'insertLogs' | 'readLogs' | 'logAcksForNode' | 'logTailStart'>;
 
 const COLUMNS = 'cursor, session, epoch, rank, seq, ts_ms AS tsMs, stream, text';
 
@@ -19,6 +19,8 @@ export function logMethods(db: Database.Database): LogMethods {
   ).pluck();
   const readAll = db.prepare(`SELECT ${COLUMNS} FROM logs WHERE session = ? AND cursor > ? ORDER BY cursor LIMIT ?`);
   const readRank = db.prepare(`SELECT ${COLUMNS} FROM logs WHERE session = ? AND cursor > ? AND rank = ? ORDER BY cursor LIMIT ?`);
+  const tailAll = db.prepare('SELECT cursor FROM logs WHERE session = ? ORDER BY cursor DESC LIMIT 1 OFFSET ?').pluck();
+  const tailRank = db.prepare('SELECT cursor FROM logs WHERE session = ? AND rank = ? ORDER BY cursor DESC LIMIT 1 OFFSET ?').pluck();
   const acks = db.prepare(
     `SELECT a.session AS session, a.rank AS rank, COALESCE(m.acked, 0) AS seq
      FROM assignments a JOIN sessions s ON s.name = a.session AND s.epoch = a.epoch
@@ -57,5 +59,7 @@ export function logMethods(db: Database.Database): LogMethods {
     readLogs: (session, afterCursor, rank, limit) =>
       (rank < 0 ? readAll.all(session, afterCursor, limit) : readRank.all(session, afterCursor, rank, limit)) as StoredLogLine[],
     logAcksForNode: (nodeId, sinceMs) => acks.all(nodeId, sinceMs) as LogAckRow[],
+    logTailStart: (session, rank, lines) =>
+      ((rank < 0 ? tailAll.get(session, lines) : tailRank.get(session, rank, lines)) as number | undefined) ?? 0,
   };
 }

@@ -294,6 +294,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (hash, user)
   ) WITHOUT ROWID;
   `,
+  // Fork and resume (coordinator/sessions/lineage-table.ts): the session each one continues from.
+  `
+  CREATE TABLE session_lineage (
+    session TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    checkpoint TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX session_lineage_parent ON session_lineage (parent);
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

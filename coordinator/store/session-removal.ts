@@ -19,7 +19,7 @@ export interface SessionRemovalMethods {
 /** Tables keyed by a `session` column, deleted as they are. */
 const BY_SESSION = [
   'session_events', 'assignments', 'log_marks', 'session_datasets', 'metric_events', 'metric_marks', 'session_summary',
-  'submit_requests', 'session_shares',
+  'submit_requests', 'session_shares', 'session_lineage',
 ];
 
 export function sessionRemovalMethods(db: Database.Database): SessionRemovalMethods {

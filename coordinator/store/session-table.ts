@@ -130,6 +130,10 @@ export function sessionMethods(db: Database.Database): SessionMethods {
         where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
         params.push(...q.states);
       }
+      if (q.dataset !== undefined) {
+        where.push('dataset = ?');
+        params.push(q.dataset);
+      }
       const sql = `SELECT * FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
       return (db.prepare(sql).all(...params, q.limit) as SessionRecord[]).map(toSession);
     },

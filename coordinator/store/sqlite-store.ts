@@ -12,6 +12,7 @@ import { migrate } from './migrations.js';
 import { nodeMethods } from './node-table.js';
 import { schedulingMethods } from './scheduling-table.js';
 import { submitRequestTable } from '../sessions/submit-request-table.js';
+import { lineageTable } from '../sessions/lineage-table.js';
 import { userTable } from '../auth/user-table.js';
 import { sessionMethods } from './session-table.js';
 import { sessionRemovalMethods } from './session-removal.js';
@@ -47,6 +48,7 @@ export function openStore(path: string): Store {
     metrics: metricTable(db),
     commands: commandTable(db),
     submitRequests: submitRequestTable(db),
+    lineage: lineageTable(db),
     users: userTable(db),
     close: () => {
       if (db.open) db.close();

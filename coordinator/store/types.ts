@@ -7,6 +7,7 @@ import type { MetricTable } from '../metrics/types.js';
 import type { BlobRootMethods } from './blob-roots.js';
 import type { SessionRemovalMethods } from './session-removal.js';
 import type { SubmitRequestTable } from '../sessions/submit-request-table.js';
+import type { LineageTable } from '../sessions/lineage-table.js';
 
 export type SessionState =
   | 'queued' | 'scheduled' | 'starting' | 'running'
@@ -152,6 +153,8 @@ export interface ListSessionsQuery {
   user?: string;
   /** Only these states; undefined for all. */
   states?: readonly string[];
+  /** Only sessions named after this dataset; undefined for any. */
+  dataset?: string;
   limit: number;
 }
 
@@ -199,6 +202,8 @@ export interface Store extends BlobRootMethods, SessionRemovalMethods {
   insertLogs(session: string, epoch: number, rank: number, lines: NewLogLine[]): { inserted: StoredLogLine[]; ackSeq: number };
   /** Lines after `afterCursor` in cursor order; rank -1 for every rank. */
   readLogs(session: string, afterCursor: number, rank: number, limit: number): StoredLogLine[];
+  /** The cursor after which the last `lines` lines of the session (rank -1: every rank) begin; 0 when it has no more. */
+  logTailStart(session: string, rank: number, lines: number): number;
   /** For each current-epoch rank on this node that has not exited: the highest gapless seq stored. */
   logAcksForNode(nodeId: string, sinceMs: number): LogAckRow[];
 
@@ -223,6 +228,9 @@ export interface Store extends BlobRootMethods, SessionRemovalMethods {
 
   /** Submit request ids and the sessions they created (idempotent submit, coordinator/sessions). */
   readonly submitRequests: SubmitRequestTable;
+
+  /** The parent and checkpoint of forked and resumed sessions (coordinator/sessions). */
+  readonly lineage: LineageTable;
 
   /** Users, token hashes, session shares and blob uploaders (coordinator/auth). */
   readonly users: UserTable;
