@@ -115,3 +115,12 @@ describe('the exec helper with a real PTY', () => {
     expect(alive).toBe(false);
   });
 });
+
+describe('the exec helper as another user', () => {
+  it.runIf(process.getuid?.() === 0)('runs the command as the given account, with no other group', async () => {
+    const r = run(['sh', '-c', 'id -u; id -g; id -G'], { user: { name: 'nobody', uid: 65534, gid: 65534 } });
+    r.proc.endInput();
+    expect((await r.done).exitCode).toBe(0);
+    expect(r.stdout().toString()).toBe('65534\n65534\n65534\n');
+  });
+});

@@ -21,9 +21,10 @@ export function processTerminal(): TerminalIo {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
+    // A terminal's stdout emits 'resize' on SIGWINCH, after it read the new size.
     onResize: (listener) => {
-      process.on('SIGWINCH', listener);
-      return () => void process.off('SIGWINCH', listener);
+      process.stdout.on('resize', listener);
+      return () => void process.stdout.off('resize', listener);
     },
     term: process.env.TERM ?? '',
   };

@@ -7,28 +7,58 @@ import { makeWorkspace } from '../harness/workspace.js';
 
 const FOREVER = 'import time\nprint("started", flush=True)\nwhile True:\n    time.sleep(0.2)\n';
 
-/** Runs `nsml ARGS` under a real pseudo-terminal (the exec helper), typing `keys` once `prompt` shows. */
-function nsmlUnderPty(cluster: TestCluster, args: string[], keys: string, prompt: string): Promise<{ result: ExecResult; screen: string }> {
+/** `nsml ARGS` under a real pseudo-terminal (the exec helper): keys typed, size changed, screen read. */
+interface PtyRun {
+  type(keys: string): void;
+  resize(rows: number, cols: number): void;
+  /** Resolves once `text` is on the screen (after what earlier calls waited for). */
+  seen(text: string): Promise<void>;
+  screen(): string;
+  done: Promise<ExecResult>;
+}
+
+function nsmlUnderPty(cluster: TestCluster, args: string[], cwd = cluster.dir, argv = [process.execPath, NSML_BIN, ...args]): PtyRun {
   const out: Buffer[] = [];
-  let typed = false;
-  return new Promise((resolve) => {
-    const proc: ExecProcess = ExecProcess.start('python3', execHelperPath(ROOT), {
-      argv: [process.execPath, NSML_BIN, ...args],
-      cwd: cluster.dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cluster.home, TERM: 'xterm', ...cluster.env() },
-      tty: true, rows: 30, cols: 100,
-    }, {
-      stdout: (b) => {
-        out.push(Buffer.from(b));
-        if (!typed && Buffer.concat(out).toString().includes(prompt)) {
-          typed = true;
-          proc.write(Buffer.from(keys));
-        }
-      },
-      stderr: () => {},
-      exit: (result) => resolve({ result, screen: Buffer.concat(out).toString() }),
-    });
+  const waiters: Array<() => void> = [];
+  let from = 0;
+  let finish!: (r: ExecResult) => void;
+  const done = new Promise<ExecResult>((resolve) => (finish = resolve));
+  const proc = ExecProcess.start('python3', execHelperPath(ROOT), {
+    argv,
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cluster.home, TERM: 'xterm', ...cluster.env() },
+    tty: true, rows: 30, cols: 100,
+  }, {
+    stdout: (b) => {
+      out.push(Buffer.from(b));
+      for (const w of waiters.splice(0)) w();
+    },
+    stderr: () => {},
+    exit: (r) => {
+      finish(r);
+      for (const w of waiters.splice(0)) w();
+    },
   });
+  let ended = false;
+  void done.then(() => (ended = true));
+  const screen = () => Buffer.concat(out).toString();
+  return {
+    type: (keys) => void proc.write(Buffer.from(keys)),
+    resize: (rows, cols) => proc.resize(rows, cols),
+    seen: async (text) => {
+      for (;;) {
+        const at = screen().indexOf(text, from);
+        if (at >= 0) {
+          from = at + text.length;
+          return;
+        }
+        if (ended) throw new Error(`the terminal ended without showing ${JSON.stringify(text)}: ${JSON.stringify(screen())}`);
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+    screen,
+    done,
+  };
 }
 
 describe('terminals into sessions (nsml exec, nsml attach) on a real cluster', () => {
@@ -94,16 +124,59 @@ describe('terminals into sessions (nsml exec, nsml attach) on a real cluster', (
   });
 
   it('exec -t gives the command a real terminal', async () => {
-    const { result, screen } = await nsmlUnderPty(cluster, ['exec', '-t', name, '--', 'sh', '-c', 'tty; stty size'], '', '');
-    expect(result.exitCode).toBe(0);
+    const t = nsmlUnderPty(cluster, ['exec', '-t', name, '--', 'sh', '-c', 'tty; stty size']);
+    expect((await t.done).exitCode).toBe(0);
     // The local terminal (raw mode keeps its output processing) adds a carriage return of its own.
-    expect(screen).toMatch(/\/dev\/pts\/\d+\r+\n/);
-    expect(screen).toMatch(/30 100\r+\n/);
+    expect(t.screen()).toMatch(/\/dev\/pts\/\d+\r+\n/);
+    expect(t.screen()).toMatch(/30 100\r+\n/);
   });
 
-  it('attach opens a shell under a TTY that exits with its status', async () => {
-    const { result, screen } = await nsmlUnderPty(cluster, ['attach', name], 'echo hi-from-$NSML_RANK; exit 3\r', '');
-    expect(result.exitCode).toBe(3);
-    expect(screen).toContain('hi-from-0');
+  it('attach: a shell that follows resizes, takes Ctrl-C for its command, and exits with its status', async () => {
+    const t = nsmlUnderPty(cluster, ['attach', name]);
+    // $((…)) makes each marker appear only in the output, not in the echo of what was typed.
+    t.type('stty size; echo A-$((40+2))-$NSML_RANK\r');
+    await t.seen('A-42-0');
+    expect(t.screen()).toContain('30 100');
+    t.resize(40, 120);
+    t.type('stty size; echo B-$((40+3))\r');
+    await t.seen('B-43');
+    expect(t.screen()).toContain('40 120');
+    t.type('echo C-$((40+4)); sleep 30\r');
+    await t.seen('C-44');
+    t.type('\x03');
+    await t.seen('^C');
+    t.type('echo D-$((40+5))-$?\r');
+    await t.seen('D-45-130');
+    t.type('exit 3\r');
+    expect((await t.done).exitCode).toBe(3);
+  });
+
+  it('run -i submits, waits until the session runs, and opens a shell in it', async () => {
+    const ws = makeWorkspace({ 'main.py': FOREVER });
+    const t = nsmlUnderPty(cluster, ['run', '-i'], ws);
+    await t.seen('waiting until it runs');
+    t.type('echo I-$((50+5))-$NSML_SESSION; exit 4\r');
+    await t.seen('I-55-e2e/scratch/');
+    expect((await t.done).exitCode).toBe(4);
+    expect(t.screen()).toContain('keeps running');
+    const running = (await cluster.nsmlJson<Array<{ name: string; state: string }>>(['ps'])).filter((s) => s.state === 'running');
+    expect(running.length).toBe(2);
+  });
+
+  // Last: it kills the coordinator.
+  it('attach restores the local terminal when the connection drops', async () => {
+    const script = `"${process.execPath}" "${NSML_BIN}" attach ${name}; echo "status=$?"; stty -a; echo E-$((60+6))`;
+    const t = nsmlUnderPty(cluster, [], cluster.dir, ['sh', '-c', script]);
+    t.type('echo F-$((60+7))\r');
+    await t.seen('F-67');
+    await cluster.killCoordinator();
+    await t.seen('E-66');
+    expect(t.screen()).toContain('status=1');
+    expect(t.screen()).toMatch(/NSML_E_\w+: /);
+    const modes = t.screen().slice(t.screen().lastIndexOf('status=1'));
+    expect(modes).toMatch(/(^|\s)icanon(\s|$)/m);
+    expect(modes).toMatch(/(^|\s)echo(\s|$)/m);
+    expect(modes).toMatch(/(^|\s)isig(\s|$)/m);
+    expect((await t.done).exitCode).toBe(0);
   });
 });
