@@ -44,7 +44,7 @@ function sessions(rank: ExecRank | undefined): { execs: ExecSessions; stream: Fa
 }
 
 describe('the shell of nsml attach', () => {
-  it.each([
+  it.each<[string, Record<string, string>, string[], string]>([
     ['the session SHELL when executable', { SHELL: '/usr/bin/zsh' }, ['/usr/bin/zsh', '/bin/bash'], '/usr/bin/zsh'],
     ['bash when SHELL is not there', { SHELL: '/usr/bin/zsh' }, ['/bin/bash'], '/bin/bash'],
     ['bash when SHELL is relative', { SHELL: 'zsh' }, ['/bin/bash', 'zsh'], '/bin/bash'],
