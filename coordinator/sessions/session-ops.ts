@@ -6,7 +6,7 @@ import type { AssignmentRow, SessionPatch, SessionRow, SessionState, Store } fro
 import { isTerminal } from '../store/types.js';
 import type { Effects } from './effects.js';
 import { gangOutcome } from './gang-state.js';
-import { resumeEnv } from './resume.js';
+import { resumeArgs, resumeEnv } from './resume.js';
 
 export interface StopRanksOptions {
   /** Leave the rank on this node alone (its node is gone). */
@@ -126,6 +126,7 @@ export class SessionOps {
     const msg = startMessage(s, r, worldSize, master);
     const resume = resumeEnv(this.store, s);
     if (Object.keys(resume).length > 0) msg.env = { ...msg.env, ...resume };
+    msg.args = resumeArgs(this.store, s);
     return { ...msg, datasets: this.store.datasets.pinsOf(s.name) };
   }
 
