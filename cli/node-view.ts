@@ -1,6 +1,7 @@
 import type { GpuInfo__Output, Node__Output } from '../common/proto/types.js';
 import { formatAgo, formatMib, formatTable, truncate } from './format.js';
 import { formatGpuTable } from './gpu-table.js';
+import { nodePythons } from './node-python.js';
 
 export interface GpuCounts {
   total: number;
@@ -77,7 +78,8 @@ export function nodeUsers(node: Node__Output): string {
 export function formatNodeTable(nodes: Node__Output[], now: number): string {
   const withReason = nodes.some((n) => n.reason);
   const withUsers = nodes.some((n) => n.inventory?.isolation === 'none'); // shown when some node cannot keep users apart
-  const headers = ['ID', 'STATE', 'GPUS', 'GPU HEALTH', 'CPUS', 'MEMORY', 'HEARTBEAT', 'SESSIONS', ...(withUsers ? ['USERS'] : [])];
+  const withPy = nodes.some((n) => (n.inventory?.pythons ?? []).length > 0 || n.inventory?.containerRuntime); // agent/env: what --python and --image may ask
+  const headers = ['ID', 'STATE', 'GPUS', 'GPU HEALTH', 'CPUS', 'MEMORY', ...(withPy ? ['PY'] : []), 'HEARTBEAT', 'SESSIONS', ...(withUsers ? ['USERS'] : [])];
   const rows = nodes.map((n) => {
     const c = gpuCounts(n);
     const row = [
@@ -87,6 +89,7 @@ export function formatNodeTable(nodes: Node__Output[], now: number): string {
       gpuHealthSummary(n),
       n.inventory?.cpus ? String(n.inventory.cpus) : '-',
       formatMib(n.inventory?.memoryMib ?? 0),
+      ...(withPy ? [nodePythons(n)] : []),
       formatAgo(n.lastHeartbeatMs, now),
       truncate(nodeSessions(n), 60) || '-',
       ...(withUsers ? [nodeUsers(n)] : []),
@@ -101,7 +104,8 @@ export function formatNodeTable(nodes: Node__Output[], now: number): string {
 export function formatNodeGpus(node: Node__Output, now: number): string {
   const c = gpuCounts(node);
   const head = `${node.id}  ${node.state}${node.reason ? ` (${node.reason})` : ''}  ${c.free}/${c.total} GPUs free  ` +
-    `heartbeat ${formatAgo(node.lastHeartbeatMs, now)}  sessions: ${nodeSessions(node) || '-'}${node.inventory?.isolation ? `  users: ${nodeUsers(node)}` : ''}\n`;
+    `heartbeat ${formatAgo(node.lastHeartbeatMs, now)}  sessions: ${nodeSessions(node) || '-'}${node.inventory?.isolation ? `  users: ${nodeUsers(node)}` : ''}` +
+    `${node.inventory?.pythons?.length ? `  python: ${node.inventory.pythons.join(', ')}` : ''}${node.inventory?.containerRuntime ? `  images: ${node.inventory.containerRuntime}` : ''}\n`;
   const inventory = node.inventory;
   if (inventory?.gpuProbeError) return `${head}probe error: ${inventory.gpuProbeError}\n`;
   const gpus = inventory?.gpus ?? [];

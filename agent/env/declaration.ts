@@ -1,10 +1,14 @@
 import { execa } from 'execa';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
+import { repoRoot } from '../../common/proto/load.js';
 
 /** The helper that parses setup.py (with `ast`, never running it), requirements.txt and pyproject.toml. */
-export const READ_DECLARATION_PY = join(dirname(fileURLToPath(import.meta.url)), 'read-declaration.py');
+export const READ_DECLARATION_PY = join(repoRoot(), 'agent', 'env', 'read-declaration.py');
+
+/** The files that declare an environment; a workspace with none of them costs nothing. */
+const DECLARATION_FILES = ['setup.py', 'requirements.txt', 'pyproject.toml'];
 
 /** What the helper prints. */
 interface HelperOutput {
@@ -61,6 +65,7 @@ export function toDeclaration(out: HelperOutput): Declaration {
  * executes, the workspace's files). A workspace with none of them costs one short Python start.
  */
 export async function readDeclaration(workspace: string, python: string, signal?: AbortSignal): Promise<Declaration> {
+  if (!DECLARATION_FILES.some((f) => existsSync(join(workspace, f)))) return { header: '', requirements: undefined, warnings: [] }; // no cost
   const r = await execa(python, ['-S', '-I', READ_DECLARATION_PY, workspace], { reject: false, timeout: 30_000, cancelSignal: signal, extendEnv: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
   if (r.exitCode !== 0) {
     const why = String(r.stderr || errorMessage(r)).trim().split('\n').slice(-1)[0];

@@ -9,6 +9,7 @@ import { parseDuration } from '../duration.js';
 import { type FlagValues, intFlag, parseFlags, usageError } from '../flags.js';
 import { formatBytes, formatCount, plural } from '../format.js';
 import { parseMemoryMib } from '../memory-size.js';
+import { checkImage, checkPythonVersion } from '../../common/session-runtime.js';
 import { type CliIo, printJson } from '../io.js';
 import { followLogs } from '../log-follow.js';
 import { printLogLine } from '../log-print.js';
@@ -41,6 +42,12 @@ Options:
   --gpus-per-node N       GPUs per node when spanning nodes (default: the scheduler decides)
   --cpus N                CPUs per process (default 1)
   --memory SIZE           memory per process, e.g. 512M, 16G (default: none reserved)
+  --python X.Y            the Python to run with, e.g. 3.11 (nsml node ls shows what each node
+                          offers; default the node's python3). requirements.txt, setup.py's
+                          install_requires and pyproject.toml are installed into a cached
+                          virtual environment on the node
+  --image IMAGE           run in this container image (nodes with podman or docker only)
+  --shm-size SIZE         /dev/shm of the container, e.g. 8G (default: the runtime's)
   -e, --entry FILE        the script to run (default main.py)
   -a, --args "ARGS"       its arguments, split like a shell would: -a "--lr 0.1 --epochs 5"
   -m, --memo TEXT         a note shown by nsml ps
@@ -64,6 +71,9 @@ const FLAGS = {
   'gpus-per-node': { type: 'string' },
   cpus: { type: 'string' },
   memory: { type: 'string' },
+  python: { type: 'string' },
+  image: { type: 'string' },
+  'shm-size': { type: 'string' },
   entry: { type: 'string', short: 'e' },
   args: { type: 'string', short: 'a' },
   memo: { type: 'string', short: 'm' },
@@ -77,6 +87,15 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
+/** `--python`, `--image`, `--shm-size`: the environment fields of the request (agent/env). */
+function environmentOf(values: FlagValues<typeof FLAGS>): Pick<SubmitRequest, 'python' | 'image' | 'shmSizeMib'> {
+  return {
+    python: checkPythonVersion(values.python ?? ''),
+    image: checkImage(values.image ?? ''),
+    shmSizeMib: values['shm-size'] === undefined ? 0 : parseMemoryMib(values['shm-size']),
+  };
+}
+
 /** The SubmitRequest a command line asks for (workspace filled in later). */
 export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest {
   const timeMs = values.time === undefined ? 0 : parseDuration(values.time, '--time');
@@ -88,6 +107,7 @@ export function submitRequestOf(values: FlagValues<typeof FLAGS>): SubmitRequest
     gpusPerNode: intFlag(values['gpus-per-node'], '--gpus-per-node', 0, 0, 1024),
     cpus: intFlag(values.cpus, '--cpus', 0, 1, 4096),
     memoryMib: values.memory === undefined ? 0 : parseMemoryMib(values.memory),
+    ...environmentOf(values),
     entry: values.entry ?? 'main.py',
     args: values.args === undefined ? [] : splitArgs(values.args),
     memo: values.memo ?? '',

@@ -7,6 +7,7 @@ import { isTerminal } from '../store/types.js';
 import type { Effects } from './effects.js';
 import { gangOutcome } from './gang-state.js';
 import { resumeArgs, resumeEnv } from './resume.js';
+import { startRuntimeFields } from './environment-check.js';
 
 export interface StopRanksOptions {
   /** Leave the rank on this node alone (its node is gone). */
@@ -153,5 +154,6 @@ export function startMessage(s: SessionRow, r: AssignmentRow, worldSize: number,
     user: s.user,
     localWorldSize: 1,
     nodeRank: r.rank,
+    ...startRuntimeFields(s), // agent/env: python, image, shm, cpus, memory
   };
 }

@@ -7,6 +7,7 @@ import type { SubmitRequest__Output } from '../../common/proto/types.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { admissible } from '../scheduler/gang-fit.js';
 import type { NewSession, NodeRow } from '../store/types.js';
+import { checkEnvironmentRequest } from './environment-check.js';
 import { checkNodeResources } from './resource-fit.js';
 import { nodeView } from './snapshot.js';
 
@@ -87,13 +88,16 @@ export async function checkSubmit(
   if (req.entry === '') throw invalid('entry is required: the file to run, e.g. main.py');
   validateRelativePath(req.entry);
   await checkWorkspace(req, deps.blobs);
-  const reason = admissionReason(req, deps.nodes());
+  const nodes = deps.nodes();
+  const reason = admissionReason(req, nodes);
+  const runtime = checkEnvironmentRequest(req, nodes); // agent/env: --python, --image, --shm-size
   return {
     reason,
     session: {
       user, dataset, gpus: req.gpus, gpusPerNode: req.gpusPerNode, cpus: req.cpus, memoryMib: req.memoryMib,
       entry: req.entry, args: req.args, env: req.env, memo: req.memo, workspace: req.workspace,
       priority: req.priority, timeLimitS: req.timeLimitS,
+      ...(runtime.python || runtime.image || runtime.shmSizeMib ? { runtime } : {}),
     },
   };
 }

@@ -304,6 +304,11 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX session_lineage_parent ON session_lineage (parent);
   `,
+  // Environments (agent/env): what a session asks of its node's environment, JSON
+  // {"python","image","shmSizeMib"} (common/session-runtime.ts); '{}' for none.
+  `
+  ALTER TABLE sessions ADD COLUMN runtime_json TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /** Brings the database to the newest schema, one transaction per step. */

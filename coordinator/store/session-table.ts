@@ -13,7 +13,7 @@ interface SessionRecord {
   env_json: string; memo: string; workspace: string; priority: number; time_limit_s: number; created_ms: number;
   started_ms: number; ended_ms: number; exit_code: number | null; epoch: number; master_port: number;
   stop_requested_ms: number; stop_grace_ms: number; queued_ms: number; placed_ms: number; attained_gpu_ms: number;
-  preempted_for: string; preemptions: number; idle: number;
+  preempted_for: string; preemptions: number; idle: number; runtime_json?: string;
 }
 
 interface AssignmentRecord {
@@ -31,7 +31,15 @@ function toSession(r: SessionRecord): SessionRow {
     masterPort: r.master_port, stopRequestedMs: r.stop_requested_ms, stopGraceMs: r.stop_grace_ms,
     queuedMs: r.queued_ms || r.created_ms, placedMs: r.placed_ms, attainedGpuMs: r.attained_gpu_ms,
     preemptedFor: r.preempted_for, preemptions: r.preemptions, idle: r.idle === 1,
+    ...runtimeOf(r.runtime_json),
   };
+}
+
+/** The stored runtime_json; absent when the session asked for the node's defaults. */
+function runtimeOf(json: string | undefined): Pick<SessionRow, 'runtime'> {
+  const r = json ? (JSON.parse(json) as Partial<NonNullable<SessionRow['runtime']>>) : {};
+  if (!r.python && !r.image && !r.shmSizeMib) return {};
+  return { runtime: { python: r.python ?? '', image: r.image ?? '', shmSizeMib: r.shmSizeMib ?? 0 } };
 }
 
 function toAssignment(r: AssignmentRecord): AssignmentRow {
@@ -83,9 +91,9 @@ export function sessionMethods(db: Database.Database): SessionMethods {
   );
   const insert = db.prepare(
     `INSERT INTO sessions (name, user, dataset, n, state, reason, gpus, gpus_per_node, cpus, memory_mib, entry,
-       args_json, env_json, memo, workspace, priority, time_limit_s, created_ms, queued_ms)
+       args_json, env_json, memo, workspace, priority, time_limit_s, created_ms, queued_ms, runtime_json)
      VALUES (@name, @user, @dataset, @n, 'queued', @reason, @gpus, @gpusPerNode, @cpus, @memoryMib, @entry,
-       @argsJson, @envJson, @memo, @workspace, @priority, @timeLimitS, @createdMs, @createdMs)`,
+       @argsJson, @envJson, @memo, @workspace, @priority, @timeLimitS, @createdMs, @createdMs, @runtimeJson)`,
   );
   const byName = db.prepare('SELECT * FROM sessions WHERE name = ?');
   const addEvent = db.prepare('INSERT INTO session_events (session, ts_ms, state, reason) VALUES (?, ?, ?, ?)');
@@ -114,6 +122,7 @@ export function sessionMethods(db: Database.Database): SessionMethods {
         const name = `${s.user}/${s.dataset}/${last}`;
         insert.run({
           ...s, name, n: last, reason, argsJson: JSON.stringify(s.args), envJson: JSON.stringify(s.env), createdMs: nowMs,
+          runtimeJson: JSON.stringify(s.runtime ?? {}),
         });
         addEvent.run(name, nowMs, 'queued', reason);
         return get(name)!;

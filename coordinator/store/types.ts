@@ -39,6 +39,8 @@ export interface NewSession {
   workspace: string;
   priority: number;
   timeLimitS: number;
+  /** Python version, image and /dev/shm size asked for (common/session-runtime.ts); absent: the node's defaults. */
+  runtime?: { python: string; image: string; shmSizeMib: number };
 }
 
 export interface SessionRow extends NewSession {
