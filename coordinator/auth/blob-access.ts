@@ -34,7 +34,7 @@ export class BlobAccess {
     }
     if (rest.length === 0 || users.length === 0) return out;
     const want = new Set(rest);
-    for (const m of this.manifestsOf(users)) {
+    for (const m of this.manifestsOf(users, this.parentOf(caller))) {
       if (want.has(m)) (out.add(m), want.delete(m));
       if (want.size === 0) break;
       const names = await this.blobsOf(m);
@@ -65,10 +65,20 @@ export class BlobAccess {
     return [...users];
   }
 
-  /** Every manifest these users may read: workspaces and checkpoints of their sessions, dataset versions. */
-  private *manifestsOf(users: readonly string[]): Generator<string> {
+  /** For an agent acting for a fork: the session it continues from (checked readable at submit). */
+  private parentOf(caller: Caller): string[] {
+    const parent = caller.node && caller.session ? this.deps.store.lineage.get(caller.session)?.parent : undefined;
+    return parent ? [parent] : [];
+  }
+
+  /**
+   * Every manifest these users may read: workspaces and checkpoints of their sessions (and of
+   * `also`), dataset versions.
+   */
+  private *manifestsOf(users: readonly string[], also: readonly string[] = []): Generator<string> {
     const { store } = this.deps;
     const sessions = new Map<string, string>(); // name → workspace manifest
+    for (const name of also) sessions.set(name, store.getSession(name)?.workspace ?? '');
     for (const u of users) {
       for (const s of store.listSessions({ user: u, limit: 1_000_000 })) sessions.set(s.name, s.workspace);
       for (const name of store.users.sharedWith(u)) {

@@ -3,6 +3,9 @@ import { parseSessionName } from '../../common/names.js';
 import type { SessionRow, Store } from '../store/types.js';
 import type { Caller } from './caller.js';
 
+/** The tables access is decided from; `lineage` lets a fork's agent read its parent. */
+type AccessStore = Pick<Store, 'users'> & Partial<Pick<Store, 'lineage'>>;
+
 /**
  * What a caller wants to do with a session:
  * - read: see it, follow its logs and metrics, wait for it, read its checkpoints;
@@ -12,12 +15,14 @@ import type { Caller } from './caller.js';
 export type SessionNeed = 'read' | 'control' | 'own';
 
 /** Owners and admins may do everything; a share gives read, or read and control. */
-export function sessionAllows(store: Pick<Store, 'users'>, caller: Caller, row: SessionRow, need: SessionNeed): boolean | 'hidden' {
+export function sessionAllows(store: AccessStore, caller: Caller, row: SessionRow, need: SessionNeed): boolean | 'hidden' {
   if (caller.node) {
-    // An agent acts for a session placed on it: all of that session, and reading what its owner may read.
+    // An agent acts for a session placed on it: all of that session, reading what its owner may
+    // read, and reading the parent a fork continues from (its submitter could read it).
     if (!caller.session) return 'hidden';
     if (caller.session === row.name) return true;
     if (need !== 'read') return 'hidden';
+    if (store.lineage?.get(caller.session)?.parent === row.name) return true;
   }
   if (caller.admin || row.user === caller.user) return true;
   const role = store.users.shareRole(row.name, caller.user);
@@ -35,7 +40,7 @@ export function sessionNotFound(name: string): NsmlError {
  * sessions cannot be probed; a shared session answers NSML_E_PERMISSION_DENIED for what the
  * share does not give.
  */
-export function sessionFor(store: Pick<Store, 'users' | 'getSession'>, caller: Caller, name: string, need: SessionNeed): SessionRow {
+export function sessionFor(store: AccessStore & Pick<Store, 'getSession'>, caller: Caller, name: string, need: SessionNeed): SessionRow {
   parseSessionName(name);
   const row = store.getSession(name);
   if (!row) throw sessionNotFound(name);

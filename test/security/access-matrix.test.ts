@@ -180,6 +180,15 @@ function rows(): Row[] {
     },
     { rpc: '/nsml.v1.CheckpointService/List', allow: [...READERS_OF_S, 'n1-for-S'], call: (m) => unary('checkpoint', 'List', { session: S }, m) },
     { rpc: '/nsml.v1.CheckpointService/Get', allow: [...READERS_OF_S, 'n1-for-S'], call: (m) => unary('checkpoint', 'Get', { session: S, name: 'first' }, m) },
+    {
+      // Each call removes a checkpoint the admin registered for it (a missing one would answer NOT_FOUND).
+      rpc: '/nsml.v1.CheckpointService/Remove', allow: [...CONTROLLERS_OF_S, 'n1-for-S'],
+      call: async (m) => {
+        const name = `r${Math.floor(Math.random() * 1e9)}`;
+        await unary('checkpoint', 'Register', { session: S, epoch: 1, name, manifest: await manifestOf(md.root()), source: 'sdk' }, md.root());
+        return unary('checkpoint', 'Remove', { session: S, names: [name] }, m);
+      },
+    },
     { rpc: '/nsml.v1.UserService/WhoAmI', allow: CALLERS.filter((c) => c !== 'nobody' && c !== 'n2-for-S'), call: (m) => unary('user', 'WhoAmI', {}, m) },
     { rpc: '/nsml.v1.UserService/AddUser', allow: ['root'], call: (m) => unary('user', 'AddUser', { name: 'eve' }, m) },
     { rpc: '/nsml.v1.UserService/ListUsers', allow: ['root'], call: (m) => unary('user', 'ListUsers', {}, m) },
