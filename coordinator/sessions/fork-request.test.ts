@@ -14,7 +14,7 @@ const bob: Caller = { user: 'bob', admin: false };
 function request(over: Partial<SubmitRequest__Output> = {}): SubmitRequest__Output {
   return {
     dataset: '', gpus: 0, gpusPerNode: 0, cpus: 0, memoryMib: 0, entry: 'main.py', args: ['--lr', '0.1'], memo: '', workspace: 'a'.repeat(64),
-    priority: 0, timeLimitS: 0, env: {}, datasets: [], requestId: '', parent: '', kind: '', checkpoint: '', ...over,
+    priority: 0, timeLimitS: 0, env: {}, datasets: [], requestId: '', parent: '', kind: '', checkpoint: '', python: '', image: '', shmSizeMib: 0, ...over,
   } as SubmitRequest__Output;
 }
 
@@ -43,6 +43,13 @@ describe('resolveFork', () => {
     expect(req.args).toEqual(['--lr', '0.1', '--pause', '1', '--iteration', '1']);
     expect(req.env).toEqual({ KEEP: '1', NSML_RESUME_FROM: parent });
     expect(lineage).toEqual({ parent, kind: 'fork', checkpoint: '1' });
+  });
+
+  it("runs in the parent's Python and image unless the request names its own", () => {
+    const withRuntime = store.insertSession({ ...store.getSession(parent)!, runtime: { python: '3.11', image: 'pytorch:2', shmSizeMib: 512 } }, 2000, 'submitted').name;
+    save(withRuntime, '1', 4);
+    expect(resolveFork(store, alice, request({ parent: withRuntime })).req).toMatchObject({ python: '3.11', image: 'pytorch:2', shmSizeMib: 512 });
+    expect(resolveFork(store, alice, request({ parent: withRuntime, python: '3.12' })).req).toMatchObject({ python: '3.12', image: 'pytorch:2' });
   });
 
   it('defaults to the newest checkpoint; resume is recorded as such', () => {

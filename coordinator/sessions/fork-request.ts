@@ -48,7 +48,7 @@ function chosenCheckpoint(store: Pick<Store, 'checkpoints'>, req: SubmitRequest_
  * A Submit that names a parent (fork, resume, `run --session P --iteration C`): checks that the
  * caller may read the parent and that the checkpoint exists, and completes the request so the
  * script's `nsml.paused()` loads it: `--pause 1 --iteration C` on the entry's command line,
- * NSML_RESUME_FROM=PARENT, over the parent's environment. Without a parent the request is
+ * NSML_RESUME_FROM=PARENT, over the parent's variables and runtime (Python, image). Without a parent the request is
  * returned as it is (and must not name a kind or a checkpoint).
  */
 export function resolveFork(
@@ -66,8 +66,17 @@ export function resolveFork(
   const parent = sessionFor(store, caller, parentName, 'read');
   const checkpoint = chosenCheckpoint(store, req, parent.name);
   const inherited = Object.fromEntries(Object.entries(parent.env).filter(([k]) => k !== RESUME_FROM && k !== RESUME_CHECKPOINT));
+  const runtime = parent.runtime;
   return {
-    req: { ...req, args: withPauseArgs(req.args, checkpoint), env: { ...inherited, ...req.env, [RESUME_FROM]: parent.name } },
+    req: {
+      ...req,
+      args: withPauseArgs(req.args, checkpoint),
+      env: { ...inherited, ...req.env, [RESUME_FROM]: parent.name },
+      // The parent's Python, image and /dev/shm unless the request names its own.
+      python: req.python || runtime?.python || '',
+      image: req.image || runtime?.image || '',
+      shmSizeMib: Number(req.shmSizeMib) || runtime?.shmSizeMib || 0,
+    },
     lineage: { parent: parent.name, kind: (kind || 'fork') as Lineage['kind'], checkpoint },
   };
 }
