@@ -157,8 +157,8 @@ describe('fork, resume and time limits end to end', () => {
     const metrics = await cluster.nsmlJson<{ points: Array<{ key: string }> }>(['metrics', parent.name, '--key', 'train__loss']);
     expect(metrics.points.map((p) => p.key)).toEqual(['train/loss', 'train/loss', 'train/loss']);
 
-    const rm = await cluster.nsmlJson<Array<{ checkpoints: number }>>(['rm', parent.name]);
-    expect(rm[0]!.checkpoints).toBe(2);
+    const rm = await cluster.nsmlJson<Array<{ checkpoints: number; logLines: number; metricPoints: number }>>(['rm', parent.name]);
+    expect(rm[0]).toMatchObject({ checkpoints: 2, logLines: 5, metricPoints: 6 });
     const gone = await cluster.nsml(['model', 'ls', parent.name]);
     expect(gone.stderr).toContain('NSML_E_SESSION_NOT_FOUND');
   });
