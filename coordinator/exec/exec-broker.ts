@@ -46,6 +46,7 @@ function firstFrame(call: ExecCall, timeoutMs: number): Promise<ExecFrame__Outpu
       stop();
       reject(new NsmlError(ErrorCodes.TIMEOUT, `no start frame within ${timeoutMs} ms; the first frame of an exec stream must be start`));
     }, timeoutMs);
+    timer.unref();
     const onEnd = () => {
       stop();
       reject(new NsmlError(ErrorCodes.INVALID_ARGUMENT, 'the exec stream ended before its start frame; send start first'));
@@ -72,6 +73,12 @@ export class ExecBroker {
 
   constructor(private readonly deps: ExecBrokerDeps) {
     this.timeoutMs = deps.startTimeoutMs ?? EXEC_START_TIMEOUT_MS;
+    deps.closing.addEventListener('abort', () => {
+      for (const [id, p] of [...this.pending]) {
+        this.drop(id);
+        fail(p.user, new NsmlError(ErrorCodes.COORDINATOR_UNAVAILABLE, 'the coordinator is shutting down; open the terminal again once it is back'));
+      }
+    }, { once: true });
   }
 
   /** SessionService.Exec. */
@@ -101,6 +108,7 @@ export class ExecBroker {
       if (!this.pending.delete(streamId)) return;
       fail(call, new NsmlError(ErrorCodes.TIMEOUT, `the agent of node ${target.nodeId} did not open the terminal within ${this.timeoutMs} ms; check it with \`nsml node ls\` and try again`));
     }, this.timeoutMs);
+    timer.unref();
     this.pending.set(streamId, { target, user: call, timer });
     call.on('cancelled', () => this.drop(streamId));
     this.deps.logger.info('exec requested', { session, rank, node: target.nodeId, tty, user: caller.user, shell: argv.length === 0 });
