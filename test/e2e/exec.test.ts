@@ -138,10 +138,10 @@ describe('terminals into sessions (nsml exec, nsml attach) on a real cluster', (
     await t.seen('A-42-0');
     expect(t.screen()).toContain('30 100');
     t.resize(40, 120);
-    t.type('stty size; echo B-$((40+3))\r');
+    // The new size travels as a signal to nsml, then a frame: the shell waits until it sees it.
+    t.type('until [ "$(stty size)" = "40 120" ]; do sleep 0.05; done; echo B-$((40+3))\r');
     await t.seen('B-43');
-    expect(t.screen()).toContain('40 120');
-    t.type('echo C-$((40+4)); sleep 30\r');
+    t.type('sh -c \'echo C-$((40+4)); exec sleep 30\'\r');
     await t.seen('C-44');
     t.type('\x03');
     await t.seen('^C');
