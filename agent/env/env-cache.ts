@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { lstat, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { silentLogger, type Logger } from '../../common/log.js';
 import { EnvIndex } from './env-index.js';
+import { canChangeOwners, reclaimTree } from '../run-as/ownership.js';
 
 export interface EnvCacheOptions {
   /** e.g. `<agent data>/envs`. */
@@ -60,6 +61,9 @@ export class EnvCache {
 
   private constructor(private readonly o: EnvCacheOptions) {
     mkdirSync(join(o.dir, 'builds'), { recursive: true, mode: 0o755 });
+    // Whatever the umask: sessions' accounts pass through to their environments (never list the cache).
+    chmodSync(o.dir, 0o711);
+    chmodSync(join(o.dir, 'builds'), 0o711);
     this.index = EnvIndex.open(o.dir);
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? silentLogger;
@@ -117,7 +121,7 @@ export class EnvCache {
     try {
       await r.build(dir);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       throw err;
     }
     const bytes = await treeBytes(dir);
@@ -127,7 +131,7 @@ export class EnvCache {
     const old = this.index.envs.get(r.key);
     this.index.envs.set(r.key, { build, bytes, lastUsedMs: this.clock.now() });
     this.index.save();
-    if (old && old.build !== build) await rm(join(this.o.dir, old.build), { recursive: true, force: true });
+    if (old && old.build !== build) await removeTree(join(this.o.dir, old.build));
     await this.makeRoom(r.key);
   }
 
@@ -141,7 +145,7 @@ export class EnvCache {
       this.index.envs.delete(key);
       this.index.save();
       await rm(join(this.o.dir, key), { force: true });
-      await rm(join(this.o.dir, e.build), { recursive: true, force: true });
+      await removeTree(join(this.o.dir, e.build));
       total -= e.bytes;
       this.logger.info('evicted a cached environment', { env: key, mib: Math.round(e.bytes / MIB) });
     }
@@ -152,11 +156,21 @@ export class EnvCache {
     const named = new Set([...this.index.envs.values()].map((e) => e.build));
     for (const [key, e] of this.index.envs) if (!existsSync(join(this.o.dir, e.build))) this.index.envs.delete(key);
     for (const name of readdirSync(join(this.o.dir, 'builds'))) {
-      if (!named.has(join('builds', name))) void rm(join(this.o.dir, 'builds', name), { recursive: true, force: true });
+      if (!named.has(join('builds', name))) void removeTree(join(this.o.dir, 'builds', name));
     }
     for (const name of readdirSync(this.o.dir)) {
       if (name.startsWith('.') && name !== '.') void rm(join(this.o.dir, name), { force: true });
     }
     this.index.save();
   }
+}
+
+/**
+ * Removes a build. One built for a session's Unix user (agent/run-as) belongs to that user: it
+ * is taken back top-down first (reclaimTree), so that the user cannot swap a folder for a link
+ * while root removes it.
+ */
+async function removeTree(path: string): Promise<void> {
+  if (canChangeOwners()) await reclaimTree(path).catch(() => undefined);
+  await rm(path, { recursive: true, force: true });
 }

@@ -1,5 +1,8 @@
+import { mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
+import { handOver } from '../run-as/ownership.js';
+import type { RunAsUser } from '../run-as/run-as-user.js';
 import type { RankContext } from '../runner/rank-context.js';
 import { rankKeyString } from '../runner/rank-spec.js';
 import { readDeclaration } from './declaration.js';
@@ -27,7 +30,7 @@ export interface PreparedEnv {
  * installer's output in the session log. An image (`--image`, or setup.py's `#nsml:` header)
  * runs the session in a container where the node has a runtime. No declaration: no environment.
  */
-export async function prepareEnvironment(ctx: RankContext, pathEnv: string): Promise<PreparedEnv> {
+export async function prepareEnvironment(ctx: RankContext, pathEnv: string, user?: RunAsUser): Promise<PreparedEnv> {
   const envs = ctx.deps.environments;
   const spec = ctx.spec;
   if (!envs) {
@@ -48,13 +51,19 @@ export async function prepareEnvironment(ctx: RankContext, pathEnv: string): Pro
   const usePython = spec.python ? python.path : ctx.deps.python;
   if (!decl.requirements) return { python: usePython, env: {}, image: undefined };
   const req = decl.requirements;
-  const key = envKey(req, python);
+  const key = envKey(req, python, user?.name);
   const started = ctx.deps.clock.now();
   const grant = await envs.cache.acquire({
     useKey: rankKeyString(spec), root: ctx.dir.root, key,
     build: async (dir) => {
       log.line(`nsml: building environment ${key} (${req.count} requirement${req.count === 1 ? '' : 's'})…`);
+      if (user) {
+        // Built by the session's own account, never root: a package's build code runs as that user.
+        await mkdir(dir, { mode: 0o755 });
+        await handOver(dir, user, 0o755);
+      }
       await buildVenv({
+        ...(user ? { user, env: { HOME: ctx.dir.home, PIP_NO_CACHE_DIR: '1' } } : {}),
         venv: venvCommand(python.path, dir),
         install: installCommand({ uv: envs.uv, venvPython: join(dir, 'bin', 'python'), installArgs: req.installArgs }),
         cwd: ctx.dir.workspace, onLine: (l) => log.line(l), signal: ctx.signal,

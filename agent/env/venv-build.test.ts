@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCommand, venvCommand } from './installer.js';
 import { probeInterpreter } from './interpreters.js';
 import { localRequirements, makeWheel } from './test-fixtures/wheels.js';
-import { buildVenv, installerReason } from './venv-build.js';
+import { buildVenv, installerReason, installerEnv } from './venv-build.js';
 
 describe('buildVenv (real venv and pip, no network)', () => {
   let d: string;
@@ -48,4 +48,16 @@ describe('buildVenv (real venv and pip, no network)', () => {
     [['only a line', ''], 'only a line'],
     [[], 'no output'],
   ])('the reason of %j is %j', (lines, want) => expect(installerReason(lines)).toBe(want));
+});
+
+describe('installerEnv', () => {
+  it("passes the admin's index, proxy and locale settings and nothing else of the agent's", () => {
+    const env = installerEnv({
+      PATH: '/usr/bin', LANG: 'C.UTF-8', LC_ALL: 'C', PIP_INDEX_URL: 'https://mirror/simple', UV_INDEX_URL: 'u', https_proxy: 'http://p:3128',
+      SSL_CERT_FILE: '/etc/ca.pem', NSML_JOIN_TOKEN: 'secret', AWS_SECRET_ACCESS_KEY: 'k', HOME: '/root', NSML_DATA: '/var/lib/nsml',
+    });
+    expect(env).toEqual({
+      PATH: '/usr/bin', LANG: 'C.UTF-8', LC_ALL: 'C', PIP_INDEX_URL: 'https://mirror/simple', UV_INDEX_URL: 'u', https_proxy: 'http://p:3128', SSL_CERT_FILE: '/etc/ca.pem',
+    });
+  });
 });

@@ -13,6 +13,21 @@ export interface BuildSteps {
   onLine(line: string): void;
   signal: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** The account the installer runs as (agent/run-as); absent: the agent's own. */
+  user?: { uid: number; gid: number };
+}
+
+const INSTALLER_VARS = /^(PATH|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+|PIP_\w+|UV_\w+|https?_proxy|no_proxy|all_proxy|HTTPS?_PROXY|NO_PROXY|ALL_PROXY|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE)$/;
+
+/**
+ * What of the agent's environment an installer run as a session's user sees: where to find
+ * programs, locale, the admin's package index and proxy settings (PIP_*, UV_*, *_proxy, CA
+ * files), nothing else of the agent's (its settings, a cloud credential in its service unit).
+ */
+export function installerEnv(base: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && INSTALLER_VARS.test(k)) out[k] = v;
+  return out;
 }
 
 /** The installer's own reason: its last `ERROR:` line, else its last line. */
@@ -25,6 +40,7 @@ export function installerReason(lines: readonly string[]): string {
 async function step(c: Command, o: BuildSteps, lines: string[]): Promise<void> {
   const child = execa(c.file, c.args, {
     cwd: o.cwd, reject: false, all: true, stdin: 'ignore', cancelSignal: o.signal, env: { PIP_NO_INPUT: '1', ...o.env }, buffer: false,
+    ...(o.user ? { uid: o.user.uid, gid: o.user.gid, extendEnv: false, env: { ...installerEnv(process.env), PIP_NO_INPUT: '1', ...o.env } } : {}),
   });
   let rest = '';
   child.all?.on('data', (chunk: Buffer) => {
@@ -42,6 +58,12 @@ async function step(c: Command, o: BuildSteps, lines: string[]): Promise<void> {
   }
   if (o.signal.aborted) throw new NsmlError(ErrorCodes.SPAWN_FAILED, 'stopped while the environment was being built');
   if (r.exitCode !== 0) {
+    if (r.exitCode === undefined && o.user && /\bEACCES\b/.test(errorMessage(r))) {
+      throw new NsmlError(
+        ErrorCodes.ENV_BUILD_FAILED,
+        `environment build failed: the session's account (uid ${o.user.uid}) may not run ${c.file}; give the agent a Python every account can run (--python /usr/bin/python3, or --pythons)`,
+      );
+    }
     const why = r.exitCode === undefined ? errorMessage(r) : installerReason(lines);
     throw new NsmlError(ErrorCodes.ENV_BUILD_FAILED, `environment build failed: ${why}`);
   }

@@ -38,15 +38,15 @@ export async function prestart(ctx: RankContext): Promise<Launch> {
     }),
     ...datasetEnv(spec.datasets, dir.root), // datasets hook: NSML_DATASET_PATH, DATASET_PATH, HAS_DATASET, ...
   };
-  const prepared = await prepareEnvironment(ctx, env.PATH ?? ''); // agent/env: interpreter, cached venv, image
+  const user = deps.sessionUsers ? await deps.sessionUsers.resolve(spec.user) : undefined; // agent/run-as: never root
+  if (user) await giveToUser(dir, user); // before the environment: its installer runs as the user, in the workspace
+  const prepared = await prepareEnvironment(ctx, env.PATH ?? '', user); // agent/env: interpreter, cached venv, image
   Object.assign(env, prepared.env);
   const argv = isPython ? [prepared.python, spec.entry, ...spec.args] : [entryPath, ...spec.args];
-  const user = deps.sessionUsers ? await deps.sessionUsers.resolve(spec.user) : undefined; // agent/run-as: never root
   if (deps.environments) Object.assign(env, await prepareSessionOutputs(deps.environments.dataDir, spec.session, user));
   const launch: Launch = !user
     ? { argv, cwd: dir.workspace, env }
     : { argv, cwd: dir.workspace, env: { ...env, HOME: dir.home, USER: user.name, LOGNAME: user.name }, user };
-  if (user) await giveToUser(dir, user);
   const runtime = deps.environments?.containers;
   if (prepared.image && runtime) return wrapInContainer(ctx, launch, runtime, prepared.image);
   noteLimits(ctx);

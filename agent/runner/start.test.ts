@@ -49,7 +49,7 @@ describe('start', () => {
     const c = ctx('/no/such/python3');
     const err = await start(c, { argv: ['x'], cwd: c.dir.workspace, env: {} }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'NSML_E_SPAWN_FAILED' });
-    expect((err as Error).message).toMatch(/install Python 3 on the node or pass --python/);
+    expect((err as Error).message).toMatch(/install Python 3 on the node .*or start the agent with --python \/path\/to\/python3/);
   });
 
   it('leaves the process running when the starter goes away: it has no pipe to it', async () => {
