@@ -66,7 +66,7 @@ describe('DatasetCache', () => {
     const env = datasetEnv([a, b], root);
     expect(env).toEqual({
       NSML_DATASET_PATH: `${m}:${mountPath(root, 'cifar')}`, DATASET_PATH: `${m}:${mountPath(root, 'cifar')}`,
-      NSML_DATASET_NAME: 'mnist:cifar', DATASET_NAME: 'mnist:cifar', HAS_DATASET: '1',
+      NSML_DATASET_NAME: 'mnist:cifar', NSML_DATASET_VERSION: `${a.version}:${b.version}`, DATASET_NAME: 'mnist:cifar', HAS_DATASET: '1',
     });
     expect(datasetEnv([], root)).toEqual({ HAS_DATASET: '0' });
     await cache.unmount('r1', root);
