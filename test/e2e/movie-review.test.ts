@@ -7,7 +7,7 @@ import { ROOT, TestCluster, type CliResult } from '../harness/cluster.js';
 import { buildWheel } from '../harness/wheel.js';
 
 /*
- * A workspace shaped like NAVER's 2018 movie-review baseline (test/e2e/movie-review-like: its
+ * A workspace shaped like NAVER's 2018 movie-review baseline (test/fixtures/movie-review-like: its
  * setup.py with the `#nsml:` image header and install_requires, its bind with a file-style
  * torch.save, paused(scope=locals()), report(summary=True, scope=locals(), ...), nsml.save(epoch),
  * --mode test_local), run unchanged: through `nsml run` on a local cluster (the node installs
@@ -15,7 +15,7 @@ import { buildWheel } from '../harness/wheel.js';
  * wheel, no network), continued with `nsml fork -c 1`, and offline with plain python3.
  */
 
-const EXAMPLE = join(ROOT, 'test', 'e2e', 'movie-review-like');
+const EXAMPLE = join(ROOT, 'test', 'fixtures', 'movie-review-like');
 const FAKE_TORCH = join(ROOT, 'sdk-python', 'tests', 'fakes', 'torch');
 const SDK = join(ROOT, 'sdk-python', 'src');
 
