@@ -40,7 +40,7 @@ Options:
                           the session is USER/NAME/N after the first (else USER/scratch/N)
   -g, --gpus N            GPUs in total (default 0: CPU only)
   --gpus-per-node N       GPUs per node when spanning nodes (default: the scheduler decides)
-  --cpus N                CPUs per process (default 1)
+  -c, --cpus N            CPUs per process (default 1)
   --memory SIZE           memory per process, e.g. 512M, 16G (default: none reserved)
   --python X.Y            the Python to run with, e.g. 3.11 (nsml node ls shows what each node
                           offers; default the node's python3). requirements.txt, setup.py's
@@ -69,7 +69,7 @@ const FLAGS = {
   dataset: { type: 'string', short: 'd' },
   gpus: { type: 'string', short: 'g' },
   'gpus-per-node': { type: 'string' },
-  cpus: { type: 'string' },
+  cpus: { type: 'string', short: 'c' },
   memory: { type: 'string' },
   python: { type: 'string' },
   image: { type: 'string' },

@@ -44,7 +44,7 @@ describe('nsml run', () => {
     writeFileSync(join(ws, 'util.py'), 'X = 1\n');
     writeFileSync(join(ws, 'notes.tmp'), 'scratch');
     writeFileSync(join(ws, '.gitignore'), '*.tmp\n');
-    const first = await nsml(['run', '--detach', '--json', '-g', '2', '-a', `--lr 0.1 --name 'a b'`, '-m', 'try 1', '--time', '2h']);
+    const first = await nsml(['run', '--detach', '--json', '-g', '2', '-c', '4', '-a', `--lr 0.1 --name 'a b'`, '-m', 'try 1', '--time', '2h']);
     expect(first.code).toBe(0);
     const out = JSON.parse(first.stdout);
     expect(out).toMatchObject({ name: 'alice/scratch/1', state: 'queued', uploadedFiles: 3, unchangedFiles: 0 });
@@ -52,7 +52,7 @@ describe('nsml run', () => {
     expect(first.stderr).toContain('uploaded 3 files, 24 B (0 unchanged)');
     const { user, request } = fake.submits[0]!;
     expect(user).toBe('alice');
-    expect(request).toMatchObject({ gpus: 2, entry: 'main.py', args: ['--lr', '0.1', '--name', 'a b'], memo: 'try 1', timeLimitS: 7200 });
+    expect(request).toMatchObject({ gpus: 2, cpus: 4, entry: 'main.py', args: ['--lr', '0.1', '--name', 'a b'], memo: 'try 1', timeLimitS: 7200 });
     const manifest = decodeManifest(fake.blobs.get(request.workspace!)!);
     expect(manifest.entries.map((e) => e.path)).toEqual(['.gitignore', 'main.py', 'util.py']);
 
