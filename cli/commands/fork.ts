@@ -9,7 +9,7 @@ import { resolveSession } from '../session-ref.js';
 import { splitArgs } from '../split-args.js';
 import { describeRetry, newRequestId, withSubmitRetry } from '../submit-retry.js';
 import type { UploadReport } from '../workspace/upload.js';
-import { follow, printSubmitted } from './run.js';
+import { environmentOf, follow, printSubmitted } from './run.js';
 
 const COMMON = `  -g, --gpus N            GPUs in total (default: the parent's)
   --gpus-per-node N       GPUs per node when spanning nodes (default: the parent's)
@@ -18,12 +18,16 @@ const COMMON = `  -g, --gpus N            GPUs in total (default: the parent's)
   -m, --memo TEXT         a note shown by nsml ps (default: "fork of PARENT" / "resume of PARENT")
   --priority P            higher runs first (default 0)
   --time DURATION         run time limit, e.g. 2h (default: the parent's)
+  --python X.Y            the Python to run with (default: the parent's)
+  --image IMAGE           the container image (default: the parent's)
+  --shm-size SIZE         /dev/shm of the container (default: the parent's)
   --detach                return right after submitting
   --json                  print one JSON object {name, state, ...}
 `;
 
 const FORK_USAGE = `Usage: nsml fork SESSION [-c CHECKPOINT] [-a "ARGS"] [-g GPUS] [--gpus-per-node N] [--cpus N]
-                 [--memory SIZE] [-m MEMO] [--priority P] [--time DURATION] [--detach] [--json]
+                 [--memory SIZE] [-m MEMO] [--priority P] [--time DURATION] [--python X.Y] [--image IMAGE]
+                 [--detach] [--json]
 
 Relaunches SESSION's code (the same workspace, entry, dataset versions and arguments) as a new
 session that continues from one of its checkpoints: the entry gets \`--pause 1 --iteration
@@ -55,6 +59,9 @@ const RESUME_FLAGS = {
   memo: { type: 'string', short: 'm' },
   priority: { type: 'string' },
   time: { type: 'string' },
+  python: { type: 'string' },
+  image: { type: 'string' },
+  'shm-size': { type: 'string' },
   detach: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -86,6 +93,8 @@ export function forkRequestOf(parent: Session__Output, values: ForkValues, kind:
     parent: parent.name,
     kind,
     checkpoint: values.checkpoint ?? '',
+    // Empty: the coordinator keeps the parent's (coordinator/sessions/fork-request.ts).
+    ...environmentOf(values),
   };
 }
 

@@ -87,8 +87,8 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
-/** `--python`, `--image`, `--shm-size`: the environment fields of the request (agent/env). */
-function environmentOf(values: FlagValues<typeof FLAGS>): Pick<SubmitRequest, 'python' | 'image' | 'shmSizeMib'> {
+/** `--python`, `--image`, `--shm-size`: the environment fields of the request (agent/env); fork and resume use them too. */
+export function environmentOf(values: { python?: string; image?: string; 'shm-size'?: string }): Pick<SubmitRequest, 'python' | 'image' | 'shmSizeMib'> {
   return {
     python: checkPythonVersion(values.python ?? ''),
     image: checkImage(values.image ?? ''),
