@@ -16,9 +16,21 @@ export const AGENT_KEEPALIVE = {
   timeoutMs: 5_000,
 } as const;
 
+/**
+ * Keepalive of the CLI's channel while a call is open (`logs -f`, `attach`, `exec`): a
+ * connection that died silently (a NAT forgot it, a laptop slept) fails within about 30 s
+ * instead of hanging. No pings without a call; the coordinator allows one every 5 s.
+ */
+export const CLIENT_KEEPALIVE = {
+  timeMs: 20_000,
+  timeoutMs: 10_000,
+} as const;
+
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': CLIENT_KEEPALIVE.timeMs,
+  'grpc.keepalive_timeout_ms': CLIENT_KEEPALIVE.timeoutMs,
 };
 
 export const SERVER_CHANNEL_OPTIONS: ChannelOptions = {
