@@ -35,3 +35,23 @@ export function installCommand(o: { uv: string | undefined; venvPython: string; 
 export function venvCommand(python: string, dir: string): Command {
   return { file: python, args: ['-m', 'venv', '--without-pip', '--system-site-packages', dir] };
 }
+
+/**
+ * Run by the node's interpreter once the environment exists: when that interpreter is itself a
+ * virtual environment (an admin's /opt/torch-venv/bin/python3), `--system-site-packages` shows
+ * only its base Python's packages, not its own, so its site-packages are added to the new
+ * environment with a `.pth` file (after the environment's own folders: what a session installs
+ * wins). A plain interpreter writes nothing.
+ */
+export function nodeSiteCommand(python: string, dir: string): Command {
+  return { file: python, args: ['-c', NODE_SITE, dir] };
+}
+
+const NODE_SITE = `import glob, os, site, sys
+if sys.prefix != sys.base_prefix:
+    paths = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    [target] = glob.glob(os.path.join(sys.argv[1], "lib", "python*", "site-packages"))
+    with open(os.path.join(target, "_nsml_node_site.pth"), "x") as f:
+        f.write("".join(p + "\\n" for p in paths))
+    print("nsml: the node's packages in " + ", ".join(paths) + " are seen by this environment")
+`;

@@ -63,6 +63,7 @@ describe('environment hook (real venv, real pip, no network)', () => {
     await Promise.all([a!.whenDone(), b!.whenDone()]);
     const texts = [a!, b!].map((r) => shippedLines(r.dir).map((l) => l.text).join('\n'));
     expect(texts.filter((t) => t.includes('building environment'))).toHaveLength(1);
+    expect(texts.filter((t) => /environment [0-9a-f]{12} built by another session starting at the same time \(waited \d+\.\d s\)/.test(t))).toHaveLength(1);
     for (const t of texts) expect(t).toContain('value hello-nsml 0.1');
   });
 

@@ -8,7 +8,7 @@ import { rankKeyString } from '../runner/rank-spec.js';
 import { readDeclaration } from './declaration.js';
 import { envKey } from './env-key.js';
 import type { Environments } from './environments.js';
-import { installCommand, venvCommand } from './installer.js';
+import { installCommand, nodeSiteCommand, venvCommand } from './installer.js';
 import { choosePython } from './interpreters.js';
 import { sessionLog } from './session-log.js';
 import { buildVenv } from './venv-build.js';
@@ -65,12 +65,14 @@ export async function prepareEnvironment(ctx: RankContext, pathEnv: string, user
       await buildVenv({
         ...(user ? { user, env: { HOME: ctx.dir.home, PIP_NO_CACHE_DIR: '1' } } : {}),
         venv: venvCommand(python.path, dir),
+        nodeSite: nodeSiteCommand(python.path, dir),
         install: installCommand({ uv: envs.uv, venvPython: join(dir, 'bin', 'python'), installArgs: req.installArgs }),
         cwd: ctx.dir.workspace, onLine: (l) => log.line(l), signal: ctx.signal,
       });
     },
   });
   if (grant.how === 'cached') log.line(`nsml: environment ${key} cached`);
+  else if (grant.how === 'shared') log.line(`nsml: environment ${key} built by another session starting at the same time (waited ${((ctx.deps.clock.now() - started) / 1000).toFixed(1)} s)`);
   else log.line(`nsml: environment ${key} ready in ${((ctx.deps.clock.now() - started) / 1000).toFixed(1)} s`);
   const bin = join(grant.path, 'bin');
   return { python: join(bin, 'python'), env: { VIRTUAL_ENV: grant.path, PATH: [bin, pathEnv].filter(Boolean).join(delimiter) }, image: undefined };

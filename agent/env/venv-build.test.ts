@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCommand, venvCommand } from './installer.js';
+import { installCommand, nodeSiteCommand, venvCommand } from './installer.js';
 import { probeInterpreter } from './interpreters.js';
 import { localRequirements, makeWheel } from './test-fixtures/wheels.js';
 import { buildVenv, installerReason, installerEnv } from './venv-build.js';
@@ -35,6 +35,28 @@ describe('buildVenv (real venv and pip, no network)', () => {
     expect(lines.join('\n')).toMatch(/Successfully installed hello-nsml-0\.2/);
     const out = execFileSync(join(venv, 'bin', 'python'), ['-c', 'import hello_nsml, pip, sys; print(hello_nsml.VALUE, sys.prefix != sys.base_prefix)'], { encoding: 'utf8' });
     expect(out.trim()).toBe('hello-nsml 0.2 True');
+  });
+
+  it('sees the packages of a node interpreter that is itself a virtual environment (an admin\'s torch venv)', async () => {
+    makeWheel(join(d, 'wheels'), 'node-only', '1.0');
+    const nodeVenv = join(d, 'node-venv');
+    execFileSync(python, ['-m', 'venv', '--without-pip', nodeVenv]);
+    const nodePython = join(nodeVenv, 'bin', 'python');
+    const nodeSite = execFileSync(nodePython, ['-c', 'import site; print(site.getsitepackages()[0])'], { encoding: 'utf8' }).trim();
+    execFileSync(python, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', join(d, 'wheels'), '--target', nodeSite, 'node-only']);
+    const ws = mkdtempSync(join(d, 'ws-'));
+    writeFileSync(join(ws, 'requirements.txt'), localRequirements(join(d, 'wheels'), ['node-only', 'hello-nsml']));
+    const venv = join(d, 'on-node-venv');
+    const lines: string[] = [];
+    await buildVenv({
+      venv: venvCommand(nodePython, venv), nodeSite: nodeSiteCommand(nodePython, venv),
+      install: installCommand({ uv: undefined, venvPython: join(venv, 'bin', 'python'), installArgs: ['-r', 'requirements.txt'] }),
+      cwd: ws, onLine: (l) => lines.push(l), signal: new AbortController().signal,
+    });
+    expect(lines.join('\n')).toMatch(/Requirement already satisfied: node-only/); // not installed again
+    expect(lines.join('\n')).toContain(`the node's packages in ${nodeSite} are seen`);
+    const out = execFileSync(join(venv, 'bin', 'python'), ['-c', 'import node_only, hello_nsml; print(node_only.VALUE, hello_nsml.__file__.startswith(__import__("sys").prefix))'], { encoding: 'utf8' });
+    expect(out.trim()).toBe('node-only 1.0 True');
   });
 
   it("fails with pip's own last ERROR line", async () => {

@@ -5,6 +5,8 @@ import type { Command } from './installer.js';
 export interface BuildSteps {
   /** Creates the virtual environment (installer.ts venvCommand). */
   venv: Command;
+  /** Shows the node interpreter's own packages when it is a virtual environment (installer.ts nodeSiteCommand). */
+  nodeSite?: Command;
   /** Installs the packages into it (installer.ts installCommand). */
   install: Command;
   /** The installer's working folder: the workspace, so that `./pkg` and `--find-links DIR` resolve. */
@@ -73,5 +75,6 @@ async function step(c: Command, o: BuildSteps, lines: string[]): Promise<void> {
 export async function buildVenv(o: BuildSteps): Promise<void> {
   const lines: string[] = [];
   await step(o.venv, o, lines);
+  if (o.nodeSite) await step(o.nodeSite, o, lines);
   await step(o.install, o, lines);
 }

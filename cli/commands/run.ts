@@ -56,7 +56,8 @@ Options:
                           that long; also helps the scheduler backfill
   --session PARENT        continue from a checkpoint of session PARENT (a fork of it running
                           this directory's code): the entry gets --pause 1 --iteration CHECKPOINT
-                          and nsml.paused() loads it; ps shows TYPE fork and the parent
+                          and nsml.paused() loads it; ps shows TYPE fork and the parent;
+                          without -d it mounts the parent's dataset versions
   --iteration CHECKPOINT  with --session: the checkpoint to load (default: its newest)
   --pause 1               with --session: accepted as NSML wrote it (it is always set)
   -i, --interactive       once it runs, open a shell in it (like nsml attach); exit leaves it running

@@ -52,6 +52,12 @@ describe('resolveFork', () => {
     expect(resolveFork(store, alice, request({ parent: withRuntime, python: '3.12' })).req).toMatchObject({ python: '3.12', image: 'pytorch:2' });
   });
 
+  it("takes the parent's dataset versions when the request names none (run --session P without -d)", () => {
+    store.datasets.pin(parent, [{ name: 'movie', version: 3, manifest: 'c'.repeat(64) }, { name: 'vocab', version: 1, manifest: 'd'.repeat(64) }]);
+    expect(resolveFork(store, alice, request({ parent })).req).toMatchObject({ dataset: 'movie', datasets: ['movie@3', 'vocab@1'] });
+    expect(resolveFork(store, alice, request({ parent, dataset: 'other', datasets: ['other'] })).req).toMatchObject({ dataset: 'other', datasets: ['other'] });
+  });
+
   it('defaults to the newest checkpoint; resume is recorded as such', () => {
     const { req, lineage } = resolveFork(store, alice, request({ parent, kind: 'resume' }));
     expect(req.args.slice(-2)).toEqual(['--iteration', '2']);

@@ -48,11 +48,12 @@ function chosenCheckpoint(store: Pick<Store, 'checkpoints'>, req: SubmitRequest_
  * A Submit that names a parent (fork, resume, `run --session P --iteration C`): checks that the
  * caller may read the parent and that the checkpoint exists, and completes the request so the
  * script's `nsml.paused()` loads it: `--pause 1 --iteration C` on the entry's command line,
- * NSML_RESUME_FROM=PARENT, over the parent's variables and runtime (Python, image). Without a parent the request is
+ * NSML_RESUME_FROM=PARENT, over the parent's variables and runtime (Python, image), with the parent's
+ * dataset versions when the request names none. Without a parent the request is
  * returned as it is (and must not name a kind or a checkpoint).
  */
 export function resolveFork(
-  store: Pick<Store, 'users' | 'getSession' | 'checkpoints'>,
+  store: Pick<Store, 'users' | 'getSession' | 'checkpoints' | 'datasets'>,
   caller: Caller,
   req: SubmitRequest__Output,
 ): { req: SubmitRequest__Output; lineage: Lineage | undefined } {
@@ -67,9 +68,12 @@ export function resolveFork(
   const checkpoint = chosenCheckpoint(store, req, parent.name);
   const inherited = Object.fromEntries(Object.entries(parent.env).filter(([k]) => k !== RESUME_FROM && k !== RESUME_CHECKPOINT));
   const runtime = parent.runtime;
+  // `run --session P` without -d: the parent's dataset versions, as a fork has (its checkpoint was trained on them).
+  const sameData = (req.datasets ?? []).length === 0 && (req.dataset ?? '') === '';
   return {
     req: {
       ...req,
+      ...(sameData ? { dataset: parent.dataset, datasets: store.datasets.pinsOf(parent.name).map((p) => `${p.name}@${p.version}`) } : {}),
       args: withPauseArgs(req.args, checkpoint),
       env: { ...inherited, ...req.env, [RESUME_FROM]: parent.name },
       // The parent's Python, image and /dev/shm unless the request names its own.

@@ -71,7 +71,7 @@ export function admissionReason(req: Pick<SubmitRequest__Output, 'gpus' | 'gpusP
   if (!fit.ok) {
     throw new NsmlError(
       ErrorCodes.UNSATISFIABLE,
-      `a request for ${req.gpus} GPUs${req.gpusPerNode ? ` (${req.gpusPerNode} per node)` : ''} can never fit this cluster: ${fit.why}; the largest request that fits is ${fit.largest} GPUs`,
+      `a request for ${req.gpus} GPU${req.gpus === 1 ? '' : 's'}${req.gpusPerNode ? ` (${req.gpusPerNode} per node)` : ''} can never fit this cluster: ${fit.why}; the largest request that fits is ${fit.largest} GPU${fit.largest === 1 ? '' : 's'}`,
       { details: { largest: fit.largest } },
     );
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TestCluster, type CliResult } from '../harness/cluster.js';
-import { buildWheel } from '../harness/wheel.js';
+import { makeWheel } from '../../agent/env/test-fixtures/wheels.js';
 
 /*
  * A workspace shaped like NAVER's 2018 movie-review baseline (test/fixtures/movie-review-like: its
@@ -47,7 +47,7 @@ describe('a movie-review-shaped NSML baseline, unchanged', () => {
 
   beforeAll(async () => {
     const wheels = mkdtempSync(join(tmpdir(), 'nsml-wheels-'));
-    buildWheel(FAKE_TORCH, 'torch', '2.5.0+fake', wheels);
+    makeWheel(wheels, 'torch', '2.5.0+fake', FAKE_TORCH);
     // The node's installer finds `torch` among the local wheels only (an admin's PIP_* settings reach it).
     c = await TestCluster.start({ agents: 1, env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } });
     const data = join(c.dir, 'movie_review');

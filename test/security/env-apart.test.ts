@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../harness/cluster.js';
-import { buildWheel } from '../harness/wheel.js';
+import { makeWheel } from '../../agent/env/test-fixtures/wheels.js';
 import { makeWorkspace } from '../harness/workspace.js';
 
 /*
@@ -46,7 +46,7 @@ describe.skipIf(!ROOT)('session environments on a node that keeps users apart (r
     const pkg = join(files, 'src');
     mkdirSync(pkg);
     writeFileSync(join(pkg, '__init__.py'), 'VERSION = 1\n');
-    buildWheel(pkg, 'tinypkg', '1.0', join(files, 'wheels'));
+    makeWheel(join(files, 'wheels'), 'tinypkg', '1.0', pkg);
     c = await TestCluster.start({
       agents: 1,
       // The node's Python must be one every account can run (a root-only pyenv is not).
