@@ -1,4 +1,5 @@
 import { cpusOf, memoryOf } from './capacity.js';
+import { formatNeeds, noNodeOffers, offersAll } from './node-needs.js';
 import type { NodeAssignment, NodeView, PendingSession } from './types.js';
 
 /** Free GPU indices per node, given what is already assigned. */
@@ -74,14 +75,15 @@ export function take(free: FreeGpus, assignments: NodeAssignment[]): void {
 /**
  * Whether a request can ever fit the cluster's node shapes (ignoring what is in use now and
  * which GPUs are quarantined: those come back), and if not, the largest GPU count that would.
+ * A request with `needs` is judged on the nodes that offer every tag it needs.
  */
-export function admissible(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus'> & { memoryMib?: number }, nodes: NodeView[]): Admissibility {
-  return admissibleOn(session, shapeProfile(nodes, session.cpus, session.memoryMib ?? 0));
+export function admissible(session: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus'> & { memoryMib?: number; needs?: string[] }, nodes: NodeView[]): Admissibility {
+  return admissibleOn(session, shapeProfile(nodes, session.cpus, session.memoryMib ?? 0, session.needs));
 }
 
 export type Admissibility = { ok: true } | { ok: false; largest: number; why: string };
 
-/** The node shapes a request of `cpus` and `memoryMib` per process could use: GPU counts, largest first. */
+/** The node shapes a request of `cpus` and `memoryMib` per process (and `needs`) could use: GPU counts, largest first. */
 export interface ShapeProfile {
   nodes: number;
   largestNode: number;
@@ -91,16 +93,30 @@ export interface ShapeProfile {
   big: number;
   cpus: number;
   memoryMib: number;
+  /** When the request needs tags: only nodes offering them count above, and this says so. */
+  needs?: { tags: string[]; offering: number; none: string };
 }
 
-export function shapeProfile(nodes: NodeView[], cpus: number, memoryMib: number): ShapeProfile {
+export function shapeProfile(all: NodeView[], cpus: number, memoryMib: number, needs?: string[]): ShapeProfile {
+  const tags = needs && needs.length > 0 ? [...new Set(needs)].sort() : undefined;
+  const nodes = tags ? all.filter((n) => offersAll(n, tags)) : all;
   const big = nodes.filter((n) => cpusOf(n) >= cpus && memoryOf(n) >= memoryMib);
   const capacity = big.map((n) => n.gpus.length).filter((c) => c > 0).sort((a, b) => b - a);
-  return { nodes: nodes.length, largestNode: largestNodeOf(nodes), capacity, big: big.length, cpus, memoryMib };
+  const profile: ShapeProfile = { nodes: all.length, largestNode: largestNodeOf(nodes), capacity, big: big.length, cpus, memoryMib };
+  if (tags) profile.needs = { tags, offering: nodes.length, none: noNodeOffers(tags, all) };
+  return profile;
 }
 
-/** `admissible` against a precomputed profile (one per CPU and memory request per round). */
+/** `admissible` against a precomputed profile (one per CPU, memory and needs request per round). */
 export function admissibleOn(session: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, profile: ShapeProfile): Admissibility {
+  const needs = profile.needs;
+  if (needs && needs.offering === 0 && profile.nodes > 0) return { ok: false, largest: 0, why: needs.none };
+  const fit = admissibleShape(session, profile);
+  if (fit.ok || !needs) return fit;
+  return { ok: false, largest: fit.largest, why: `${fit.why}, counting only the nodes that offer ${formatNeeds(needs.tags)}` };
+}
+
+function admissibleShape(session: Pick<PendingSession, 'gpus' | 'gpusPerNode'>, profile: ShapeProfile): Admissibility {
   const { capacity, largestNode } = profile;
   const largest = capacity.reduce((m, _, i) => Math.max(m, largestFor(capacity, i + 1)), 0);
   if (session.gpus === 0) {

@@ -4,7 +4,7 @@ import type { Plan, Snapshot } from './types.js';
 /**
  * Everything wrong with a plan against its snapshot, in words; empty when the plan is sound:
  * every placement is a whole gang of a pending session (equal GPUs per node, distinct nodes,
- * the requested total), on schedulable nodes, on GPUs that exist, are not quarantined and are
+ * the requested total), on schedulable nodes that offer what it needs, on GPUs that exist, are not quarantined and are
  * booked by nobody else, within each node's CPUs and memory; every preemption names a running
  * session. The simulator checks every plan with it; the coordinator can check before applying.
  */
@@ -45,6 +45,7 @@ export function checkPlan(snapshot: Snapshot, plan: Plan): string[] {
       if (!node) problems.push(`${s.id} is placed on unknown node ${a.nodeId}`);
       else {
         if (!node.schedulable) problems.push(`${s.id} is placed on unschedulable node ${a.nodeId}`);
+        for (const t of s.needs ?? []) if (!node.offers?.includes(t)) problems.push(`${s.id} needs ${t}; it is placed on ${a.nodeId}, which does not offer it`);
         for (const g of a.gpuIndices) {
           if (!node.gpus.includes(g)) problems.push(`${s.id} is placed on GPU ${g} that ${a.nodeId} does not have`);
           if (node.unusableGpus.includes(g)) problems.push(`${s.id} is placed on quarantined GPU ${g} of ${a.nodeId}`);

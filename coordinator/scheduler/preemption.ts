@@ -27,15 +27,18 @@ interface NodeOption {
  * Gang-aware victim choice: for each node, the eligible sessions whose stop would free enough
  * GPUs there, cheapest lost work per freed GPU first; then the `processes` cheapest nodes. A
  * victim is always a whole gang: stopping a multi-node session frees all of its nodes, and its
- * whole lost work counts. Reserved nodes and victims in `taken` are left alone.
+ * whole lost work counts. Reserved nodes, nodes that lack what `s` needs and victims in `taken`
+ * are left alone.
  */
 export function chooseVictims(round: Round, s: PendingSession, eligible: (r: RunningSession) => boolean, taken: Set<string>): VictimChoice | undefined {
   const req = round.request(s);
   if (!req || req.perNode === 0) return undefined;
   const onNode = sessionsByNode(round);
   const options: NodeOption[] = [];
+  // Reserved nodes, and nodes that lack what the session needs: stopping work there would not help it.
+  const mask = round.mask(s, round.reserved)!;
   for (let p = 0; p < round.cap.nodes.length; p++) {
-    if (round.reserved[p]) continue;
+    if (mask[p]) continue;
     const option = nodeOption(round, p, req.perNode, req.cpus, onNode[p] ?? [], (r) => !taken.has(r.id) && (r.stopping === true || eligible(r)));
     if (option) options.push(option);
   }

@@ -12,6 +12,7 @@ const nodeArb = fc.record({
   gpus: fc.constantFrom(1, 2, 4, 8),
   quarantined: fc.nat(2),
   schedulable: fc.boolean().map((b) => b || Math.random() < 0.8),
+  offers: fc.constantFrom<string[] | undefined>(undefined, undefined, ['python3', 'python3.11', 'python3.11.7'], ['containers'], ['python3', 'python3.10', 'python3.10.4', 'containers']),
 });
 
 const sessionArb = fc.record({
@@ -24,6 +25,7 @@ const sessionArb = fc.record({
   expectedH: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
   stopping: fc.boolean().map((b) => b && Math.random() < 0.2),
   checkpointAgoMin: fc.option(fc.nat(300), { nil: undefined }),
+  needs: fc.constantFrom<string[] | undefined>(undefined, undefined, undefined, [], ['python3.11'], ['containers'], ['python3.10', 'containers'], ['python3.12']),
 });
 
 /** A random but sound snapshot: running sessions are placed by the capacity model itself. */
@@ -31,7 +33,7 @@ const snapshotArb = fc.record({ nodes: fc.array(nodeArb, { minLength: 1, maxLeng
 
 type SessionSpec = typeof sessionArb extends fc.Arbitrary<infer T> ? T : never;
 
-function build(spec: { nodes: { gpus: number; quarantined: number; schedulable: boolean }[]; running: SessionSpec[]; pending: SessionSpec[]; usage: number[] }): Snapshot {
+function build(spec: { nodes: { gpus: number; quarantined: number; schedulable: boolean; offers: string[] | undefined }[]; running: SessionSpec[]; pending: SessionSpec[]; usage: number[] }): Snapshot {
   const nodes: NodeView[] = spec.nodes.map((n, i) => ({
     id: `n${i}`,
     gpus: Array.from({ length: n.gpus }, (_, g) => g),
@@ -39,6 +41,7 @@ function build(spec: { nodes: { gpus: number; quarantined: number; schedulable: 
     cpus: 32,
     memoryMib: 0,
     schedulable: n.schedulable,
+    ...(n.offers && { offers: n.offers }),
   }));
   const cap = Capacity.of(nodes, []);
   const running: RunningSession[] = [];
@@ -76,6 +79,7 @@ function build(spec: { nodes: { gpus: number; quarantined: number; schedulable: 
       submittedAtMs: NOW - p.waitedH * HOUR,
       attainedGpuMs: p.attainedH * HOUR,
       ...(p.expectedH !== undefined && { expectedDurationMs: p.expectedH * HOUR }),
+      ...(p.needs && { needs: p.needs }),
     }))
     .sort((a, b) => a.submittedAtMs - b.submittedAtMs);
   return { nodes, running, pending, usageByUser: { alice: spec.usage[0]!, bob: spec.usage[1]!, carol: spec.usage[2]! } };
@@ -110,6 +114,44 @@ describe.each(Object.keys(policies))('policy %s (property)', (name) => {
         expect(decide(s, NOW)).toEqual(a);
       }),
       { numRuns: 40 },
+    );
+  });
+});
+
+describe.each(Object.keys(policies))('needs, policy %s (property)', (name) => {
+  const decide = policies[name]!;
+
+  it('no placement puts a session on a node that lacks what it needs, and nothing is held or preempted for it elsewhere', () => {
+    fc.assert(
+      fc.property(snapshotArb, (s) => {
+        const plan = decide(s, NOW);
+        const nodes = new Map(s.nodes.map((n) => [n.id, n]));
+        const needs = new Map(s.pending.map((p) => [p.id, p.needs ?? []]));
+        const offers = (nodeId: string, id: string) => needs.get(id)!.every((t) => nodes.get(nodeId)!.offers?.includes(t));
+        for (const p of plan.placements) for (const a of p.assignments) expect(offers(a.nodeId, p.sessionId)).toBe(true);
+        for (const r of plan.reservations ?? []) for (const id of r.nodeIds) expect(offers(id, r.sessionId)).toBe(true);
+        for (const v of plan.preemptions) {
+          const held = s.running.find((r) => r.id === v.sessionId)!.assignments.map((a) => a.nodeId);
+          expect(held.some((id) => offers(id, v.forSessionId))).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a session whose needs no node offers waits as never fitting, naming what is missing', () => {
+    fc.assert(
+      fc.property(snapshotArb, (s) => {
+        const plan = decide(s, NOW);
+        for (const p of s.pending) {
+          const missing = (p.needs ?? []).filter((t) => !s.nodes.some((n) => n.offers?.includes(t)));
+          if (missing.length === 0) continue;
+          const w = plan.waiting.find((x) => x.sessionId === p.id);
+          expect(w?.kind).toBe('no-fit');
+          for (const t of missing) expect(w!.message).toContain(t);
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 });

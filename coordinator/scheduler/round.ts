@@ -1,5 +1,6 @@
 import { Capacity, type GangRequest, type Holding } from './capacity.js';
 import { admissibleOn, largestNodeOf, shapeProfile, type Admissibility, type ShapeProfile } from './gang-fit.js';
+import { maskWith, needsKey, needsOf, type Needs } from './node-needs.js';
 import type { PendingSession, Plan, Reservation, RunningSession, Snapshot, WaitReason } from './types.js';
 
 /** A request shape: its gang request, whether it can ever fit, and wait reasons already worded for it. */
@@ -11,13 +12,21 @@ export interface Shape {
   reasons: Map<string, Map<number | string, Hint>>;
   /** The wait reason all sessions of this shape share this round, or 'queue' when it depends on the session. */
   base?: Hint | 'queue';
-  /** Masks (undefined: none) with which this shape found no room this round. */
+  /** Base masks (undefined: none) with which this shape found no room this round; the shape's needs are implied. */
   failed?: Set<Uint8Array | undefined>;
+  /** Free GPUs outside reservations on the nodes it may use, once its wait reason depends on the queue. */
+  freeGpus?: number;
+  /** What its sessions need of their nodes; undefined when they need nothing. */
+  needs?: Needs;
 }
 
+/** The fields of a session that make its shape. */
+type ShapeOf = Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib' | 'needs'>;
+
 /** A small integer for the usual shapes (a Map key V8 hashes fast), else a string. */
-function shapeKey(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): number | string {
+function shapeKey(s: ShapeOf, needs: string): number | string {
   const { gpus, gpusPerNode, cpus, memoryMib } = s;
+  if (needs !== '') return `${gpus}/${gpusPerNode}/${cpus}/${memoryMib}/${needs}`;
   if (memoryMib === 0 && gpus >= 0 && gpus < 1024 && gpusPerNode >= 0 && gpusPerNode < 64 && cpus >= 0 && cpus < 1024 && Number.isInteger(cpus)) {
     return (gpus * 64 + gpusPerNode) * 1024 + cpus;
   }
@@ -51,6 +60,7 @@ export class Round {
   readonly largestNode: number;
   private readonly shapes = new Map<number | string, Shape>();
   private readonly profiles = new Map<string, ShapeProfile>();
+  private readonly needsByKey = new Map<string, Needs>();
   /** The last session asked about: policies ask several questions about one session in a row. */
   private last: { session: object | undefined; shape: Shape | undefined } = { session: undefined, shape: undefined };
 
@@ -64,17 +74,17 @@ export class Round {
   }
 
   /** The gang request (per-node shape), or undefined when the GPU count cannot be split evenly. */
-  request(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): GangRequest | undefined {
+  request(s: ShapeOf): GangRequest | undefined {
     return this.shape(s).req;
   }
 
   admissible(s: PendingSession): Admissibility {
     const shape = this.shape(s);
     if (!shape.admissible) {
-      const key = `${s.cpus}/${s.memoryMib}`;
+      const key = `${s.cpus}/${s.memoryMib}/${shape.needs?.key ?? ''}`;
       let profile = this.profiles.get(key);
       if (!profile) {
-        profile = shapeProfile(this.snapshot.nodes, s.cpus, s.memoryMib);
+        profile = shapeProfile(this.snapshot.nodes, s.cpus, s.memoryMib, shape.needs?.tags);
         this.profiles.set(key, profile);
       }
       shape.admissible = admissibleOn(s, profile);
@@ -83,21 +93,42 @@ export class Round {
   }
 
   /** Per-round facts about a request shape, shared by every session of that shape. */
-  shape(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): Shape {
+  shape(s: ShapeOf): Shape {
     if (s === this.last.session) return this.last.shape!;
-    const key = shapeKey(s);
+    const needs = s.needs === undefined ? '' : needsKey(s.needs);
+    const key = shapeKey(s, needs);
     let shape = this.shapes.get(key);
     if (!shape) {
-      shape = { key, req: this.requestOf(s), reasons: new Map() };
+      const n = needs === '' ? undefined : this.needsFor(needs);
+      shape = { key, req: this.requestOf(s, n?.largestNode ?? this.largestNode), reasons: new Map() };
+      if (n) shape.needs = n;
       this.shapes.set(key, shape);
     }
     this.last = { session: s, shape };
     return shape;
   }
 
-  private requestOf(s: Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>): GangRequest | undefined {
+  private needsFor(key: string): Needs {
+    let n = this.needsByKey.get(key);
+    if (!n) {
+      n = needsOf(key, this.cap.nodes, this.snapshot.nodes);
+      this.needsByKey.set(key, n);
+    }
+    return n;
+  }
+
+  /**
+   * `base` (a reservation or hard mask; undefined: none) plus the nodes that lack what the
+   * session needs: pass it wherever the session's room is looked for. Stable per (base, needs).
+   */
+  mask(s: ShapeOf, base?: Uint8Array): Uint8Array | undefined {
+    return maskWith(this.shape(s).needs, base);
+  }
+
+  /** A large request spans whole nodes of the largest node that offers what it needs. */
+  private requestOf(s: ShapeOf, largestNode: number): GangRequest | undefined {
     if (s.gpus === 0) return { processes: 1, perNode: 0, cpus: s.cpus, memoryMib: s.memoryMib };
-    const perNode = s.gpusPerNode > 0 ? s.gpusPerNode : Math.min(s.gpus, this.largestNode);
+    const perNode = s.gpusPerNode > 0 ? s.gpusPerNode : Math.min(s.gpus, largestNode);
     if (perNode <= 0 || s.gpus % perNode !== 0) return undefined;
     return { processes: s.gpus / perNode, perNode, cpus: s.cpus, memoryMib: s.memoryMib };
   }
@@ -107,7 +138,7 @@ export class Round {
     const shape = this.shape(s);
     const req = shape.req;
     if (!req || shape.failed?.has(undefined) || shape.failed?.has(mask)) return false;
-    const assignments = this.cap.place(req, mask, this.holdingData(s));
+    const assignments = this.cap.place(req, maskWith(shape.needs, mask), this.holdingData(s));
     if (!assignments) {
       // Within a round free capacity only shrinks and masks only grow: a miss stays a miss.
       (shape.failed ??= new Set()).add(mask);
@@ -134,7 +165,7 @@ export class Round {
 
   fitsNow(s: PendingSession, mask?: Uint8Array): boolean {
     const req = this.request(s);
-    return req !== undefined && this.cap.fit(req, mask) !== undefined;
+    return req !== undefined && this.cap.fit(req, this.mask(s, mask)) !== undefined;
   }
 
   /** Everything that holds resources, with its expected end; stopping sessions end now. */

@@ -18,6 +18,12 @@ export interface NodeView {
   schedulable: boolean;
   /** Datasets (NAME@V) the node holds in its cache, for locality. */
   datasets?: string[];
+  /**
+   * What the node offers sessions beyond GPUs, CPUs and memory, as plain tags (`python3`,
+   * `python3.11`, `python3.11.7`, `containers`); absent = nothing. The snapshot builder does
+   * any matching (a version's prefixes become tags), so the scheduler only compares strings.
+   */
+  offers?: string[];
 }
 
 /** A session waiting for placement. */
@@ -43,6 +49,8 @@ export interface PendingSession {
   attainedGpuMs?: number;
   /** When it last entered the queue: `submittedAtMs`, or the time it was requeued after preemption. */
   queuedAtMs?: number;
+  /** Tags every node of its placement must offer (`NodeView.offers`), e.g. `python3.11`, `containers`; absent or empty = any node. */
+  needs?: string[];
 }
 
 /** One process of a placed session on one node. */

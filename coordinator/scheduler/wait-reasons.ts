@@ -1,5 +1,6 @@
 import type { Standing } from './fair-share.js';
 import { formatDuration, formatGpuHours, formatMib, formatNodes, formatShape, formatSplit } from './format.js';
+import { formatNeeds } from './node-needs.js';
 import type { Hint, Round, Shape } from './round.js';
 import type { PendingSession } from './types.js';
 
@@ -44,9 +45,8 @@ class Explainer {
   private readonly seenCount: number[] = [];
   private readonly minUsageByPriority = new Map<number, { user: string; normalized: number }>();
   private nextEndMs: number | undefined;
-  /** Free GPUs outside reservations, and how they are split, after this round's placements. */
-  private free: number | undefined;
-  private split: string | undefined;
+  /** Free GPUs outside reservations (and, per needs, on nodes that offer them), and how they are split, after this round's placements. */
+  private readonly free = new Map<string, { gpus: number; split?: string }>();
   private badGpus: string | undefined;
   private readonly hasQuarantine: boolean;
 
@@ -81,25 +81,39 @@ class Explainer {
   /** The reason every session of this shape shares, or 'queue' when it depends on who is ahead. */
   private classify(s: PendingSession, shape: Shape): Hint | 'queue' {
     const fit = this.round.admissible(s);
-    if (!fit.ok) return { kind: 'no-fit', message: `can never fit: ${fit.why}; the largest request that fits is ${fit.largest} GPUs` };
+    if (!fit.ok) return { kind: 'no-fit', message: `can never fit: ${fit.why}${shape.needs && fit.largest === 0 ? '' : `; the largest request that fits is ${fit.largest} GPUs`}` };
     const req = shape.req!;
-    const words = formatShape(req.processes, req.perNode);
-    if (this.nodesWith(req.perNode, 'usable') < req.processes) return this.unusableReason(shape, words);
-    if (this.round.cap.fit(req)) return this.reservationReason(shape, words);
-    if ((req.cpus > 0 || req.memoryMib > 0) && this.round.cap.fit({ ...req, cpus: 0, memoryMib: 0 })) return this.cpuMemoryReason(req, words);
-    if (this.hasQuarantine && this.nodesWith(req.perNode, 'free-if-back') >= req.processes) return this.quarantineReason(words, 'now');
-    this.free ??= this.round.cap.freeTotal(this.round.reserved);
-    if (req.perNode > 0 && this.free >= s.gpus) {
-      this.split ??= formatSplit(this.round.cap.split(this.round.reserved));
-      return { kind: 'fragmentation', message: `needs ${words}; ${this.free} GPUs are free but split as ${this.split}` };
+    const words = this.words(shape);
+    const lacks = shape.needs?.lacks;
+    if (this.nodesWith(req.perNode, 'usable', lacks) < req.processes) return this.unusableReason(shape, words);
+    if (this.round.cap.fit(req, lacks)) return this.reservationReason(s, shape, words);
+    if ((req.cpus > 0 || req.memoryMib > 0) && this.round.cap.fit({ ...req, cpus: 0, memoryMib: 0 }, lacks)) return this.cpuMemoryReason(req, words, lacks);
+    if (this.hasQuarantine && this.nodesWith(req.perNode, 'free-if-back', lacks) >= req.processes) return this.quarantineReason(words, 'now');
+    const free = this.freeFor(s, shape);
+    shape.freeGpus = free.gpus;
+    if (req.perNode > 0 && free.gpus >= s.gpus) {
+      free.split ??= formatSplit(this.round.cap.split(this.round.mask(s, this.round.reserved)));
+      return { kind: 'fragmentation', message: `needs ${words}; ${free.gpus} GPUs are free${shape.needs ? ' there' : ''} but split as ${free.split}` };
     }
     return 'queue';
   }
 
+  /** Free GPUs outside reservations on the nodes the shape may use: one count per needs. */
+  private freeFor(s: PendingSession, shape: Shape): { gpus: number; split?: string } {
+    const key = shape.needs?.key ?? '';
+    let free = this.free.get(key);
+    if (!free) {
+      free = { gpus: this.round.cap.freeTotal(this.round.mask(s, this.round.reserved)) };
+      this.free.set(key, free);
+    }
+    return free;
+  }
+
   private queueReason(s: PendingSession, shape: Shape, st: Standing | undefined): Hint {
+    const free = shape.freeGpus;
     const higher = this.ctx.usesPriority ? this.countHigher(s.priority) : 0;
     if (higher > 0) {
-      return lookup(shape, 'priority', higher) ?? store(shape, 'priority', higher, { kind: 'priority', message: `needs ${this.words(shape)}; ${this.free} free; ${higher} session(s) of higher priority are ahead of it` });
+      return lookup(shape, 'priority', higher) ?? store(shape, 'priority', higher, { kind: 'priority', message: `needs ${this.words(shape)}; ${free} free; ${higher} session(s) of higher priority are ahead of it` });
     }
     if (st && st.ratio > 1 + (this.ctx.fairShareSlack ?? 0)) {
       const min = this.minUsageByPriority.get(s.priority);
@@ -108,7 +122,7 @@ class Explainer {
           lookup(shape, 'fair-share', s.user) ??
           store(shape, 'fair-share', s.user, {
             kind: 'fair-share',
-            message: `needs ${this.words(shape)}; ${this.free} free; ${s.user} used ${formatGpuHours(st.usage)} recently (decayed), ${st.ratio.toFixed(1)}× its share, so sessions of users who used less go first`,
+            message: `needs ${this.words(shape)}; ${free} free; ${s.user} used ${formatGpuHours(st.usage)} recently (decayed), ${st.ratio.toFixed(1)}× its share, so sessions of users who used less go first`,
           })
         );
       }
@@ -117,17 +131,19 @@ class Explainer {
     if (known) return known;
     this.nextEndMs ??= this.round.releases().find((r) => r.endMs > this.round.nowMs)?.endMs ?? Infinity;
     const soon = Number.isFinite(this.nextEndMs) ? `; the next expected end is in ${formatDuration(this.nextEndMs - this.round.nowMs)}` : '';
-    return store(shape, 'resources', 0, { kind: 'resources', message: `needs ${this.words(shape)}; ${this.free} GPUs free, the rest held by ${this.round.snapshot.running.length} running session(s)${soon}` });
+    return store(shape, 'resources', 0, { kind: 'resources', message: `needs ${this.words(shape)}; ${free} GPUs free, the rest held by ${this.round.snapshot.running.length} running session(s)${soon}` });
   }
 
+  /** `2 GPUs on one node`, and what every node must offer when the shape needs something. */
   private words(shape: Shape): string {
-    return formatShape(shape.req!.processes, shape.req!.perNode);
+    const words = formatShape(shape.req!.processes, shape.req!.perNode);
+    return shape.needs ? `${words} offering ${formatNeeds(shape.needs.tags)}` : words;
   }
 
-  private reservationReason(shape: Shape, words: string): Hint {
+  private reservationReason(s: PendingSession, shape: Shape, words: string): Hint {
     const round = this.round;
     const holder = round.plan.reservations?.find((r) => r.nodeIds.some((id) => round.reserved[round.cap.positionOf(id) ?? -1]));
-    if (holder && !round.cap.fit(shape.req!, round.reserved)) {
+    if (holder && !round.cap.fit(shape.req!, round.mask(s, round.reserved))) {
       const when = holder.startAtMs !== undefined ? `, expected to start in ${formatDuration(holder.startAtMs - round.nowMs)}` : '';
       return { kind: 'reservation', blockedBy: holder.sessionId, message: `needs ${words}; the free GPUs that fit it are on ${formatNodes(holder.nodeIds)}, held for ${holder.sessionId}${when}` };
     }
@@ -135,12 +151,12 @@ class Explainer {
   }
 
   /** Its GPUs (or none) are there but no node has the CPUs or memory free: say so, not "GPUs". */
-  private cpuMemoryReason(req: NonNullable<Shape['req']>, words: string): Hint {
+  private cpuMemoryReason(req: NonNullable<Shape['req']>, words: string, lacks: Uint8Array | undefined): Hint {
     const cap = this.round.cap;
     let cpus = 0;
     let memoryMib = 0;
     for (let p = 0; p < cap.nodes.length; p++) {
-      if (cap.freeOn(p) < req.perNode) continue;
+      if (cap.freeOn(p) < req.perNode || lacks?.[p]) continue;
       cpus = Math.max(cpus, cap.cpusOn(p));
       memoryMib = Math.max(memoryMib, cap.memoryOn(p));
     }
@@ -155,7 +171,8 @@ class Explainer {
   }
 
   private unusableReason(shape: Shape, words: string): Hint {
-    if (this.hasQuarantine && this.nodesWith(shape.req!.perNode, 'all') >= shape.req!.processes) return this.quarantineReason(words, 'ever');
+    const lacks = shape.needs?.lacks;
+    if (this.hasQuarantine && this.nodesWith(shape.req!.perNode, 'all', lacks) >= shape.req!.processes) return this.quarantineReason(words, 'ever');
     return { kind: 'resources', message: `needs ${words}; only nodes that are draining or disconnected could hold it` };
   }
 
@@ -172,12 +189,13 @@ class Explainer {
    * Schedulable nodes that could give a process `perNode` GPUs: with every usable GPU free
    * ('usable'), with every GPU back from quarantine ('all'), or now, outside reservations, if
    * the quarantined GPUs were back ('free-if-back'). GPU counts only; CPUs and memory are
-   * judged by admissibility and by the real fit.
+   * judged by admissibility and by the real fit. Nodes in `lacks` (without what it needs) are left out.
    */
-  private nodesWith(perNode: number, what: 'usable' | 'all' | 'free-if-back'): number {
+  private nodesWith(perNode: number, what: 'usable' | 'all' | 'free-if-back', lacks?: Uint8Array): number {
     const cap = this.round.cap;
     let n = 0;
     for (let p = 0; p < cap.nodes.length; p++) {
+      if (lacks?.[p]) continue;
       const node = cap.nodes[p]!;
       const count = what === 'all' ? node.gpus.length : what === 'usable' ? node.gpus.length - node.unusableGpus.length : this.round.reserved[p] ? 0 : cap.freeOn(p) + node.unusableGpus.length;
       if (count >= perNode) n++;
