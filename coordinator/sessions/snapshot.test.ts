@@ -84,6 +84,18 @@ describe('buildSnapshot', () => {
     expect(snapshot().usageByUser).toBeUndefined();
   });
 
+  it('gives each node what it offers (Python versions as tags, a container runtime) and each queued session what it needs', () => {
+    const inventory = w.store.getNode('n1')!.inventory;
+    w.store.upsertNode('n1', { ...inventory, pythons: ['3.10.12', '3.11.7'], containerRuntime: 'podman' }, w.clock.now());
+    const py = w.submit({ runtime: { python: '3.11', image: '', shmSizeMib: 0 } });
+    const image = w.submit({ runtime: { python: '', image: 'docker.io/library/python:3.11', shmSizeMib: 0 } });
+    const plain = w.submit();
+    const snap = snapshot();
+    expect(snap.nodes[0]!.offers).toEqual(['python3', 'python3.10', 'python3.10.12', 'python3.11', 'python3.11.7', 'containers']);
+    const needs = new Map(snap.pending.map((p) => [p.id, p.needs]));
+    expect([needs.get(py.name), needs.get(image.name), needs.get(plain.name)]).toEqual([['python3.11'], ['containers'], undefined]);
+  });
+
   it('marks a node not schedulable while draining or disconnected, and leaves out nodes that are down', () => {
     w.addNode('n2', 2);
     w.addNode('n3', 2);

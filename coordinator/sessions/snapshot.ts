@@ -4,6 +4,7 @@ import type { NodeView, PendingSession, RunningSession, Snapshot } from '../sche
 import type { AssignmentRow, NodeRow, SessionRow, Store } from '../store/types.js';
 import { ACTIVE_STATES } from '../store/types.js';
 import { type DurationEstimate, createEstimator } from './duration-estimator.js';
+import { neededTags, offeredTags } from './environment-tags.js';
 
 /** A GPU the scheduler must not use: unhealthy, or running a process that no session owns. */
 export function gpuUnusable(g: GpuInfo__Output): boolean {
@@ -11,9 +12,9 @@ export function gpuUnusable(g: GpuInfo__Output): boolean {
   return !healthy || g.processes.some((p) => p.session === '');
 }
 
-/** The node as the scheduler sees it; `gpus` is the latest GPU state (heartbeat or inventory). */
+/** The node as the scheduler sees it; `gpus` is the latest GPU state (heartbeat or inventory); `offers` its Pythons and container runtime as tags. */
 export function nodeView(node: NodeRow, schedulable: boolean, gpus: GpuInfo__Output[] = node.inventory.gpus): NodeView {
-  return {
+  const view: NodeView = {
     id: node.id,
     gpus: node.inventory.gpus.map((g) => g.index),
     unusableGpus: gpus.filter(gpuUnusable).map((g) => g.index),
@@ -21,15 +22,20 @@ export function nodeView(node: NodeRow, schedulable: boolean, gpus: GpuInfo__Out
     memoryMib: node.inventory.memoryMib,
     schedulable,
   };
+  const offers = offeredTags(node.inventory);
+  if (offers.length > 0) view.offers = offers;
+  return view;
 }
 
-/** A queued session as the scheduler sees it. */
+/** A queued session as the scheduler sees it; `needs` says what its nodes must offer (`--python`, `--image`). */
 export function pendingView(s: SessionRow, estimate?: DurationEstimate): PendingSession {
   const p: PendingSession = {
     id: s.name, user: s.user, gpus: s.gpus, gpusPerNode: s.gpusPerNode, cpus: s.cpus > 0 ? s.cpus : 1,
     memoryMib: s.memoryMib, priority: s.priority, submittedAtMs: s.createdMs, queuedAtMs: s.queuedMs || s.createdMs,
   };
   if (s.attainedGpuMs > 0) p.attainedGpuMs = s.attainedGpuMs;
+  const needs = neededTags(s.runtime);
+  if (needs.length > 0) p.needs = needs;
   if (estimate) {
     p.expectedDurationMs = estimate.ms;
     p.expectedDurationSource = estimate.source;
