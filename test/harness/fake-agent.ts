@@ -50,13 +50,17 @@ export class FakeAgent {
     this.call.write(message);
   }
 
-  register(opts: { gpus?: number; running?: RunningProcess[]; joinToken?: string; address?: string; nodeSecret?: string } = {}): void {
+  /** `pythons` (X.Y.Z) and `containerRuntime` are what the node offers sessions (`--python`, `--image`); default: none reported. */
+  register(opts: { gpus?: number; running?: RunningProcess[]; joinToken?: string; address?: string; nodeSecret?: string; pythons?: string[]; containerRuntime?: string } = {}): void {
     this.send({
       register: {
         nodeId: this.nodeId,
         joinToken: opts.joinToken ?? '',
         nodeSecret: opts.nodeSecret ?? FakeAgent.secrets.get(this.nodeId) ?? '',
-        inventory: { hostname: this.nodeId, cpus: 8, memoryMib: 32768, gpus: fakeGpus(opts.gpus ?? 2), address: opts.address ?? '' },
+        inventory: {
+          hostname: this.nodeId, cpus: 8, memoryMib: 32768, gpus: fakeGpus(opts.gpus ?? 2), address: opts.address ?? '',
+          ...(opts.pythons && { pythons: opts.pythons }), ...(opts.containerRuntime && { containerRuntime: opts.containerRuntime }),
+        },
         running: opts.running ?? [],
       },
     });
