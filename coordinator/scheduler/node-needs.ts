@@ -17,11 +17,18 @@ export interface Needs {
   combined: Map<Uint8Array, Uint8Array>;
 }
 
-/** '' for no needs; otherwise the distinct tags, sorted, joined with ','. */
+const joined = new WeakMap<readonly string[], string>();
+
+/** '' for no needs; otherwise the distinct tags, sorted, joined with ',' (worked out once per array). */
 export function needsKey(needs: readonly string[] | undefined): string {
   if (!needs || needs.length === 0) return '';
   if (needs.length === 1) return needs[0]!;
-  return [...new Set(needs)].sort().join(',');
+  let key = joined.get(needs);
+  if (key === undefined) {
+    key = [...new Set(needs)].sort().join(',');
+    joined.set(needs, key);
+  }
+  return key;
 }
 
 /** Whether the node offers every tag. */

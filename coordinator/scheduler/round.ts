@@ -23,10 +23,9 @@ export interface Shape {
 /** The fields of a session that make its shape. */
 type ShapeOf = Pick<PendingSession, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib' | 'needs'>;
 
-/** A small integer for the usual shapes (a Map key V8 hashes fast), else a string. */
-function shapeKey(s: ShapeOf, needs: string): number | string {
+/** A small integer for the usual shapes (a Map key V8 hashes fast), else a string. Needs are keyed apart (see `Round.shape`). */
+function shapeKey(s: ShapeOf): number | string {
   const { gpus, gpusPerNode, cpus, memoryMib } = s;
-  if (needs !== '') return `${gpus}/${gpusPerNode}/${cpus}/${memoryMib}/${needs}`;
   if (memoryMib === 0 && gpus >= 0 && gpus < 1024 && gpusPerNode >= 0 && gpusPerNode < 64 && cpus >= 0 && cpus < 1024 && Number.isInteger(cpus)) {
     return (gpus * 64 + gpusPerNode) * 1024 + cpus;
   }
@@ -58,7 +57,10 @@ export class Round {
   private readonly placedReleases: Release[] = [];
   /** GPUs of the largest node: a request above it spans whole nodes. */
   readonly largestNode: number;
+  /** Shapes of sessions that need nothing, by shape key. */
   private readonly shapes = new Map<number | string, Shape>();
+  /** Shapes of sessions with needs, by needs key, then shape key: a session's needs string keeps its hash, so no key is built per call. */
+  private readonly shapesWithNeeds = new Map<string, Map<number | string, Shape>>();
   private readonly profiles = new Map<string, ShapeProfile>();
   private readonly needsByKey = new Map<string, Needs>();
   /** The last session asked about: policies ask several questions about one session in a row. */
@@ -96,13 +98,18 @@ export class Round {
   shape(s: ShapeOf): Shape {
     if (s === this.last.session) return this.last.shape!;
     const needs = s.needs === undefined ? '' : needsKey(s.needs);
-    const key = shapeKey(s, needs);
-    let shape = this.shapes.get(key);
+    let byKey = needs === '' ? this.shapes : this.shapesWithNeeds.get(needs);
+    if (!byKey) {
+      byKey = new Map();
+      this.shapesWithNeeds.set(needs, byKey);
+    }
+    const key = shapeKey(s);
+    let shape = byKey.get(key);
     if (!shape) {
       const n = needs === '' ? undefined : this.needsFor(needs);
       shape = { key, req: this.requestOf(s, n?.largestNode ?? this.largestNode), reasons: new Map() };
       if (n) shape.needs = n;
-      this.shapes.set(key, shape);
+      byKey.set(key, shape);
     }
     this.last = { session: s, shape };
     return shape;
