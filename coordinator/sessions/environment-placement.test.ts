@@ -67,4 +67,13 @@ describe('placement by what a node offers', () => {
     expect(entry.reason).toMatch(/^needs 1 GPU on one node offering python3\.11; 0 GPUs free/);
     expect(plain.received.some((m) => m.start?.session === next.name)).toBe(false);
   });
+
+  it('refuses at submit a request too big for the nodes that offer its Python, though it fits the cluster', async () => {
+    const err = await submit({ gpus: 4, gpusPerNode: 2, python: '3.11' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/NSML_E_UNSATISFIABLE|can never fit/);
+    expect((err as Error).message).toContain('python3.11');
+    const fits = await submit({ gpus: 4, gpusPerNode: 2 }); // without --python both nodes count: 2 × 2 GPUs
+    expect(fits.state).toBe('queued');
+  });
 });

@@ -8,6 +8,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { admissible } from '../scheduler/gang-fit.js';
 import type { NewSession, NodeRow } from '../store/types.js';
 import { checkEnvironmentRequest } from './environment-check.js';
+import { neededTags } from './environment-tags.js';
 import { checkNodeResources } from './resource-fit.js';
 import { nodeView } from './snapshot.js';
 
@@ -61,13 +62,13 @@ async function checkWorkspace(req: SubmitRequest__Output, blobs: BlobStore): Pro
 }
 
 /** The reason a newly queued session waits, or NSML_E_UNSATISFIABLE when it can never fit. */
-export function admissionReason(req: Pick<SubmitRequest__Output, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>, nodes: NodeRow[]): string {
+export function admissionReason(req: Pick<SubmitRequest__Output, 'gpus' | 'gpusPerNode' | 'cpus' | 'memoryMib'>, nodes: NodeRow[], needs: string[] = []): string {
   const up = nodes.filter((n) => n.state !== 'down');
   const known = up.length > 0 ? up : nodes;
   if (known.length === 0) return 'no node has joined yet';
   const views = known.map((n) => nodeView(n, true));
   checkNodeResources(req, views);
-  const fit = admissible({ gpus: req.gpus, gpusPerNode: req.gpusPerNode, cpus: req.cpus > 0 ? req.cpus : 1, memoryMib: req.memoryMib }, views);
+  const fit = admissible({ gpus: req.gpus, gpusPerNode: req.gpusPerNode, cpus: req.cpus > 0 ? req.cpus : 1, memoryMib: req.memoryMib, ...(needs.length > 0 ? { needs } : {}) }, views);
   if (!fit.ok) {
     throw new NsmlError(
       ErrorCodes.UNSATISFIABLE,
@@ -89,8 +90,8 @@ export async function checkSubmit(
   validateRelativePath(req.entry);
   await checkWorkspace(req, deps.blobs);
   const nodes = deps.nodes();
-  const reason = admissionReason(req, nodes);
   const runtime = checkEnvironmentRequest(req, nodes); // agent/env: --python, --image, --shm-size
+  const reason = admissionReason(req, nodes, neededTags(runtime)); // counting only the nodes that offer its Python and image runtime
   return {
     reason,
     session: {
