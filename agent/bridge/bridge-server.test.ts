@@ -97,8 +97,11 @@ describe('bridge server', () => {
         await c.hello();
         idle.push(c);
       }
-      idle[0]!.send({ type: 'metrics', records: [{ ts_ms: 1, step: 1, values: { a: 1 } }] }); // active again: now idle[1] is the idlest
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
+      // Active again, and answered (so the server has surely read it: a fixed sleep lost this race on
+      // a loaded machine): now idle[1] is the idlest.
+      idle[0]!.send({ type: 'load', id: 9, name: 'nothing-saved', session: null });
+      await idle[0]!.next((m) => (m as { id?: number }).id === 9);
       const script = await RawClient.connect(full.socketPath);
       clients.push(script);
       expect(await script.hello()).toMatchObject({ type: 'welcome' });
