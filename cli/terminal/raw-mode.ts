@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+
 /** A terminal's stdin as raw mode needs it. */
 export interface RawCapable {
   isTTY?: boolean;
@@ -17,6 +19,9 @@ export interface RawMode {
 export function enterRawMode(stdin: RawCapable, proc: Pick<NodeJS.Process, 'once' | 'off'> = process): RawMode {
   if (!stdin.isTTY || !stdin.setRawMode) return { restore: () => {} };
   stdin.setRawMode(true);
+  // Node's raw mode keeps the terminal turning "\n" into "\r\n"; the remote pty already did, so
+  // output would arrive as "\r\r\n". Turned off here; setRawMode(false) puts back the saved settings.
+  noOutputTranslation();
   let restored = false;
   const restore = () => {
     if (restored) return;
@@ -30,4 +35,8 @@ export function enterRawMode(stdin: RawCapable, proc: Pick<NodeJS.Process, 'once
   };
   proc.once('exit', restore);
   return { restore };
+}
+
+function noOutputTranslation(): void {
+  spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2_000 });
 }

@@ -126,9 +126,10 @@ describe('terminals into sessions (nsml exec, nsml attach) on a real cluster', (
   it('exec -t gives the command a real terminal', async () => {
     const t = nsmlUnderPty(cluster, ['exec', '-t', name, '--', 'sh', '-c', 'tty; stty size']);
     expect((await t.done).exitCode).toBe(0);
-    // The local terminal (raw mode keeps its output processing) adds a carriage return of its own.
-    expect(t.screen()).toMatch(/\/dev\/pts\/\d+\r+\n/);
-    expect(t.screen()).toMatch(/30 100\r+\n/);
+    // The remote pty turns "\n" into "\r\n"; the local terminal adds nothing (-onlcr in raw mode).
+    expect(t.screen()).toMatch(/\/dev\/pts\/\d+\r\n/);
+    expect(t.screen()).toMatch(/30 100\r\n/);
+    expect(t.screen()).not.toContain('\r\r\n');
   });
 
   it('attach: a shell that follows resizes, takes Ctrl-C for its command, and exits with its status', async () => {
