@@ -18,6 +18,8 @@ import type { CoordinatorContext } from './context.js';
 import { DatasetRegistry } from './datasets/dataset-registry.js';
 import { ExecBroker } from './exec/exec-broker.js';
 import { Hub } from './hub.js';
+import { type CoordinatorHttpServer, startHttpServer } from './http/http-server.js';
+import { createMetricsRegistry } from './http/metrics-registry.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './options.js';
 import { adminService } from './services/admin-service.js';
 import { agentService } from './services/agent-service.js';
@@ -59,6 +61,8 @@ export interface Coordinator {
   /** "HOST:PORT" to dial. */
   readonly address: string;
   readonly port: number;
+  /** The HTTP server's port (/metrics, /healthz); undefined when it has none (`httpPort` not set). */
+  readonly httpPort: number | undefined;
   /** Stops accepting work, ends streams, lets calls finish (up to CLOSE_GRACE_MS), closes the store. */
   close(): Promise<void>;
   /** Cuts everything now. */
@@ -105,6 +109,27 @@ function countStatus(store: Store) {
   return { nodes, sessions: { queued, active } };
 }
 
+/** The HTTP server of /metrics and /healthz when `httpPort` is set. */
+async function startHttp(o: CompiledCoordinatorOptions, sources: Parameters<typeof createMetricsRegistry>[0], serving: () => boolean): Promise<CoordinatorHttpServer | undefined> {
+  if (o.httpPort === undefined) return undefined;
+  const registry = createMetricsRegistry(sources);
+  const healthy = () => {
+    if (!serving()) return false;
+    try {
+      sources.store.listNodes();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const server = await startHttpServer({
+    host: o.httpHost, port: o.httpPort, logger: o.logger.child({ component: 'http' }), closeGraceMs: CLOSE_GRACE_MS,
+    routes: { healthy, metrics: async () => ({ text: await registry.metrics(), contentType: registry.contentType }) },
+  });
+  o.logger.info('coordinator serving HTTP', { url: server.url, metrics: `${server.url}/metrics` });
+  return server;
+}
+
 /** Opens the state, listens, and starts the scheduling loop and the heartbeat monitor. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const o = compileCoordinatorOptions(options);
@@ -132,6 +157,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const guard = new UploadGuard(o.clock, o.uploadLeaseMs);
   let gc: BlobCollector;
   let port: number;
+  let http: CoordinatorHttpServer | undefined;
+  let state: CoordinatorState = 'serving';
   try {
     const blobs = await FileBlobStore.open(join(o.dataDir, 'blobs'));
     const datasets = new DatasetRegistry({ store, blobs, clock: o.clock, guard });
@@ -154,6 +181,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     server.addService(proto.nsml.v1.CheckpointService.service, checkpointService(new CheckpointRegistry({ store, blobs, clock: o.clock, guard }), { auth, store, blobs, blobAccess }));
     server.addService(proto.grpc.health.v1.Health.service, healthService(health));
     port = await bind(server, o);
+    http = await startHttp(o, { store, agents, scheduler, gc, clock: o.clock }, () => state === 'serving');
   } catch (err) {
     server.forceShutdown();
     store.close();
@@ -167,7 +195,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   gc.start();
   o.logger.info('coordinator listening', { address, dataDir: o.dataDir, policy: o.policy });
 
-  let state: CoordinatorState = 'serving';
   let closed: Promise<void> | undefined;
   const stopLoops = () => {
     state = 'closing';
@@ -191,17 +218,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   return {
     address,
     port,
+    httpPort: http?.port,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         stopLoops();
         agents.closeAll('the coordinator is shutting down');
         let done = false;
+        const httpClosed = http?.close() ?? Promise.resolve();
         const complete = () => {
           if (done) return;
           done = true;
           clearTimeout(force);
-          finish();
-          resolve();
+          void httpClosed.then(() => {
+            finish();
+            resolve();
+          });
         };
         const force = setTimeout(() => {
           server.forceShutdown();
@@ -215,6 +246,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (state === 'closed') return;
       stopLoops();
       server.forceShutdown();
+      http?.destroy();
       agents.closeAll('the coordinator was destroyed');
       finish();
     },

@@ -20,6 +20,13 @@ export interface CoordinatorOptions {
   host?: string;
   /** Port to listen on; default DEFAULT_PORT (7450); 0 picks a free one. */
   port?: number;
+  /**
+   * Port of the HTTP server (`GET /metrics` in Prometheus text, `GET /healthz`); default: no HTTP
+   * server; 0 picks a free one. /metrics carries no token: keep it on a trusted network.
+   */
+  httpPort?: number;
+  /** Interface of the HTTP server; default 127.0.0.1 (loopback only). */
+  httpHost?: string;
   /** How often agents send heartbeats; default 2000, or a third of a shorter timeout. */
   heartbeatIntervalMs?: number;
   /** A node silent for this long is down and its sessions lost; default 15000. */
@@ -58,6 +65,9 @@ export interface CompiledCoordinatorOptions {
   dataDir: string;
   host: string;
   port: number;
+  /** undefined: no HTTP server. */
+  httpPort: number | undefined;
+  httpHost: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   stopGraceMs: number;
@@ -102,6 +112,9 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new NsmlError(ErrorCodes.CONFIG, `coordinator option port must be an integer from 0 to 65535; got ${String(options.port)}`);
   }
+  if (options.httpPort !== undefined && (!Number.isInteger(options.httpPort) || options.httpPort < 0 || options.httpPort > 65535)) {
+    throw new NsmlError(ErrorCodes.CONFIG, `coordinator option httpPort must be an integer from 0 to 65535; got ${String(options.httpPort)}; leave it out for no HTTP server`);
+  }
   const heartbeatTimeoutMs = positive('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 15000);
   const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, Math.min(2000, Math.floor(heartbeatTimeoutMs / 3)));
   if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
@@ -117,6 +130,8 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Compiled
     dataDir: resolve(options.dataDir),
     host: options.host ?? '127.0.0.1',
     port,
+    httpPort: options.httpPort,
+    httpHost: options.httpHost ?? '127.0.0.1',
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     stopGraceMs: nonNegative('stopGraceMs', options.stopGraceMs, 10000),

@@ -9,7 +9,7 @@ import { sessionAllows } from '../auth/session-access.js';
 import { adminOf, unary, userOf } from './grpc-util.js';
 
 /** down, else disk-full (nothing can be placed), else draining (nothing will be), else ready. */
-function nodeState(n: NodeRow): string {
+export function nodeState(n: NodeRow): string {
   if (n.state === 'down') return 'down';
   if (n.diskFull) return 'disk-full';
   return n.draining ? 'draining' : 'ready';

@@ -4,7 +4,7 @@ import type {
 } from './types.js';
 
 type SessionMethods = Pick<Store,
-  'insertSession' | 'getSession' | 'listSessions' | 'sessionsInStates' | 'countInStates' | 'updateSession' | 'addEvent' | 'events'
+  'insertSession' | 'getSession' | 'listSessions' | 'sessionsInStates' | 'countInStates' | 'countByStateAndUser' | 'updateSession' | 'addEvent' | 'events'
   | 'insertAssignments' | 'assignments' | 'activeAssignments' | 'updateRank'>;
 
 interface SessionRecord {
@@ -98,6 +98,7 @@ export function sessionMethods(db: Database.Database): SessionMethods {
   const byName = db.prepare('SELECT * FROM sessions WHERE name = ?');
   const addEvent = db.prepare('INSERT INTO session_events (session, ts_ms, state, reason) VALUES (?, ?, ?, ?)');
   const events = db.prepare('SELECT ts_ms AS tsMs, state, reason FROM session_events WHERE session = ? ORDER BY id');
+  const countByStateAndUser = db.prepare('SELECT state, user, COUNT(*) AS count FROM sessions GROUP BY state, user ORDER BY state, user');
   const insertAssignment = db.prepare(
     `INSERT INTO assignments (session, epoch, node_id, rank, gpu_indices_json, state)
      VALUES (@session, @epoch, @nodeId, @rank, @gpus, @state)`,
@@ -156,6 +157,7 @@ export function sessionMethods(db: Database.Database): SessionMethods {
       const sql = `SELECT COUNT(*) FROM sessions WHERE state IN (${states.map(() => '?').join(', ')})`;
       return db.prepare(sql).pluck().get(...states) as number;
     },
+    countByStateAndUser: () => countByStateAndUser.all() as Array<{ state: string; user: string; count: number }>,
     updateSession: (name, patch) => updateSession(patch, { name }),
     addEvent: (name, tsMs, state, reason) => void addEvent.run(name, tsMs, state, reason),
     events: (name) => events.all(name) as SessionEventRow[],

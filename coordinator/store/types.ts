@@ -174,6 +174,8 @@ export interface Store extends BlobRootMethods, SessionRemovalMethods {
   /** In submission order. */
   sessionsInStates(states: readonly string[]): SessionRow[];
   countInStates(states: readonly string[]): number;
+  /** How many sessions each user has in each state (for /metrics); one row per pair that has any. */
+  countByStateAndUser(): Array<{ state: string; user: string; count: number }>;
   updateSession(name: string, patch: SessionPatch): void;
   addEvent(name: string, tsMs: number, state: string, reason: string): void;
   events(name: string): SessionEventRow[];
