@@ -10,7 +10,8 @@ import { nsmlBin } from '../local/processes.js';
 import { untilAborted } from '../local/signals.js';
 import { writeUnit } from '../systemd-unit.js';
 
-const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--data DIR] [--heartbeat-timeout DURATION]
+const USAGE = `Usage: nsml coordinator [--host H] [--port P] [--http-port P [--http-host H]] [--data DIR]
+                        [--heartbeat-timeout DURATION]
                         [--join-token-file FILE] [--policy NAME] [--gc-interval DURATION]
                         [--gc-grace DURATION] [--upload-lease DURATION] [--admins U1,U2]
                         [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
@@ -21,6 +22,10 @@ Runs a coordinator in the foreground until SIGTERM or Ctrl-C, then closes it gra
 Options:
   --host H                    interface to listen on (default 127.0.0.1; 0.0.0.0 for a cluster)
   --port P                    port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --http-port P               also serve HTTP on this port: GET /metrics (Prometheus text) and
+                              GET /healthz (default: no HTTP server; 0 picks a free one).
+                              /metrics carries no token: keep it on a trusted network
+  --http-host H               interface of the HTTP server (default 127.0.0.1)
   --data DIR                  state and blobs (default $NSML_HOME/coordinator)
   --heartbeat-timeout DUR     a node silent this long is down, e.g. 15s (default 15s)
   --join-token-file FILE      agents must present the token in FILE (mode 600); --join-token TOKEN
@@ -52,6 +57,8 @@ Service defaults: --host 0.0.0.0 --data /var/lib/nsml/coordinator.
 const RUN_FLAGS = {
   host: { type: 'string' },
   port: { type: 'string' },
+  'http-port': { type: 'string' },
+  'http-host': { type: 'string' },
   data: { type: 'string' },
   'heartbeat-timeout': { type: 'string' },
   'join-token': { type: 'string' },
@@ -80,6 +87,8 @@ export const coordinatorCommand: Command = {
       dataDir: values.data ?? join(nsmlHome(io.env), 'coordinator'),
       host: values.host,
       port: intFlag(values.port, '--port', DEFAULT_PORT, 0, 65535),
+      httpPort: values['http-port'] === undefined ? undefined : intFlag(values['http-port'], '--http-port', 0, 0, 65535),
+      httpHost: values['http-host'],
       heartbeatTimeoutMs: values['heartbeat-timeout'] === undefined ? undefined : parseDuration(values['heartbeat-timeout'], '--heartbeat-timeout'),
       joinToken: joinTokenOf(values, io, 'coordinator'),
       policy: values.policy,
@@ -91,12 +100,17 @@ export const coordinatorCommand: Command = {
     });
     const tls = values['client-ca'] ? ' with TLS (client certificates required)' : values['tls-cert'] ? ' with TLS' : '';
     io.err(`nsml coordinator listening on ${coordinator.address}${tls}; Ctrl-C to stop\n`);
+    if (coordinator.httpPort !== undefined) io.err(`metrics: ${httpUrl(values['http-host'] ?? '127.0.0.1', coordinator.httpPort)}/metrics\n`);
     await untilAborted(io.signal);
     io.err('nsml coordinator closing\n');
     await coordinator.close();
     return 0;
   },
 };
+
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 /** `--tls-cert`, `--tls-key`, `--client-ca` as TLS options (checked at start); undefined when none is given. */
 function tlsFlags(values: FlagValues<typeof RUN_FLAGS>): ServerTlsOptions | undefined {
@@ -144,6 +158,8 @@ function serviceArgs(values: FlagValues<typeof SERVICE_FLAGS>): string[] {
     args.push('--heartbeat-timeout', values['heartbeat-timeout']);
   }
   if (values.policy !== undefined) args.push('--policy', values.policy);
+  if (values['http-port'] !== undefined) args.push('--http-port', String(intFlag(values['http-port'], '--http-port', 0, 1, 65535)));
+  if (values['http-host'] !== undefined) args.push('--http-host', values['http-host']);
   const tls = tlsFlags(values);
   if (tls) args.push('--tls-cert', tls.cert, '--tls-key', tls.key, ...(tls.clientCa ? ['--client-ca', tls.clientCa] : []));
   return args;

@@ -53,10 +53,15 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
 
   it('starts both in the background, is idempotent, reports status, and stops both', async () => {
     const port = await freePort();
-    const up = await nsml(['up', '--port', String(port)]);
+    const httpPort = await freePort();
+    const up = await nsml(['up', '--port', String(port), '--http-port', String(httpPort)]);
     expect(up.stderr).not.toMatch(/NSML_E_/);
     expect(up.code).toBe(0);
     expect(up.stdout).toContain(`nsml is up: coordinator 127.0.0.1:${port}`);
+    // The coordinator serves Prometheus metrics where `up` says, with the node its agent registered.
+    expect(up.stdout).toContain(`\nmetrics: http://127.0.0.1:${httpPort}/metrics\n`);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^nsml_nodes\{state="ready"\} 1$/m);
     expect(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))).toEqual({ coordinator: `127.0.0.1:${port}` });
     const paths = localPaths({ NSML_HOME: home });
     const pids = [readPid(paths.coordinatorPid), readPid(paths.agentPid)];
@@ -64,6 +69,7 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
 
     const again = await nsml(['up']);
     expect(again.stdout).toContain('nsml is already up');
+    expect(again.stdout).toContain(`metrics: http://127.0.0.1:${httpPort}/metrics`);
     expect([readPid(paths.coordinatorPid), readPid(paths.agentPid)]).toEqual(pids);
 
     const status = await nsml(['status', '--json']);
@@ -101,7 +107,11 @@ describe.skipIf(!BUILT)('nsml up, status, down (built CLI)', () => {
 
   it('stops an agent started by hand on its data folder after the first one died', async () => {
     const port = await freePort();
-    expect((await nsml(['up', '--port', String(port)])).code).toBe(0);
+    const up = await nsml(['up', '--port', String(port)]);
+    expect(up.code).toBe(0);
+    // Without --http-port the HTTP server takes the port after the coordinator's.
+    expect(up.stdout).toContain(`metrics: http://127.0.0.1:${port + 1}/metrics`);
+    expect((await fetch(`http://127.0.0.1:${port + 1}/healthz`)).status).toBe(200);
     const paths = localPaths({ NSML_HOME: home });
     const first = readPid(paths.agentPid)!;
     process.kill(first, 'SIGKILL');

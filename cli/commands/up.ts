@@ -1,7 +1,7 @@
 import { DEFAULT_PORT } from '../../common/config.js';
 import { ErrorCodes, NsmlError } from '../../common/errors.js';
 import { type Command, printUsage } from '../command.js';
-import { intFlag, parseFlags } from '../flags.js';
+import { intFlag, parseFlags, usageError } from '../flags.js';
 import { type CliIo, printJson } from '../io.js';
 import { embeddedStatus, isServing, localAgentPid, readUpState, rememberAddress, waitUntil, writeUpState } from '../local/embedded.js';
 import { logInAsFirstAdmin } from '../local/first-login.js';
@@ -9,7 +9,7 @@ import { type LocalPaths, localPaths } from '../local/paths.js';
 import { stopActiveSessions } from '../local/stop-sessions.js';
 import { isNsmlProcess, readPid, removeFile, spawnDetached, stopProcess, writePid } from '../local/processes.js';
 
-const UP_USAGE = `Usage: nsml up [--port P] [--foreground]
+const UP_USAGE = `Usage: nsml up [--port P] [--http-port P] [--foreground]
 
 Starts a coordinator and one agent on this machine, listening on 127.0.0.1 only, with their
 data under $NSML_HOME (default ~/.nsml): coordinator/, agent/, logs/, run/. Waits until the
@@ -18,6 +18,8 @@ it is already up.
 
 Options:
   --port P        the coordinator's port (default ${DEFAULT_PORT})
+  --http-port P   the coordinator's HTTP port, with Prometheus metrics at /metrics (no token;
+                  127.0.0.1 only) (default: --port + 1)
   --foreground    run both in this terminal until Ctrl-C instead of in the background
 `;
 
@@ -41,32 +43,51 @@ const STOP_GRACE_MS = 10_000;
 export const upCommand: Command = {
   usage: UP_USAGE,
   async run(argv, io) {
-    const parsed = parseFlags(argv, { port: { type: 'string' }, foreground: { type: 'boolean' } } as const, 'up');
+    const parsed = parseFlags(argv, { port: { type: 'string' }, 'http-port': { type: 'string' }, foreground: { type: 'boolean' } } as const, 'up');
     if (!parsed) return printUsage(io, UP_USAGE);
     const paths = localPaths(io.env);
-    const port = intFlag(parsed.values.port, '--port', readUpState(paths)?.port ?? DEFAULT_PORT, 1, 65535);
+    const saved = readUpState(paths);
+    const port = intFlag(parsed.values.port, '--port', saved?.port ?? DEFAULT_PORT, 1, 65535);
+    const samePort = parsed.values.port === undefined || Number(parsed.values.port) === saved?.port;
+    const httpPort = intFlag(parsed.values['http-port'], '--http-port', (samePort ? saved?.httpPort : undefined) ?? nextPort(port), 1, 65535);
+    if (httpPort === port) throw usageError(`--http-port must differ from --port (both ${port})`, 'up');
     if (parsed.values.foreground) {
       const { runForeground } = await import('../local/foreground.js');
-      return runForeground(paths, port, io);
+      return runForeground(paths, { port, httpPort }, io);
     }
-    return upInBackground(paths, port, io);
+    return upInBackground(paths, { port, httpPort }, io);
   },
 };
 
-async function upInBackground(paths: LocalPaths, port: number, io: CliIo): Promise<number> {
+/** The default HTTP port: the one after the gRPC port (before it for 65535). */
+function nextPort(port: number): number {
+  return port < 65535 ? port + 1 : port - 1;
+}
+
+/** The line that tells where the coordinator's Prometheus metrics are. */
+function metricsLine(httpPort: number): string {
+  return `metrics: http://127.0.0.1:${httpPort}/metrics\n`;
+}
+
+async function upInBackground(paths: LocalPaths, ports: { port: number; httpPort: number }, io: CliIo): Promise<number> {
   const before = await embeddedStatus(paths, io.env);
   if (before.up && before.address) {
     rememberAddress(io.env, before.address);
     logInAsFirstAdmin(paths, before.address, io.env);
     io.out(`nsml is already up: coordinator ${before.address} (pid ${before.coordinator.pid}), agent (pid ${before.agent.pid})\n`);
+    const running = readUpState(paths)?.httpPort;
+    if (running !== undefined) io.out(metricsLine(running));
     return 0;
   }
+  const { port } = ports;
   const address = before.coordinator.serving && before.address ? before.address : `127.0.0.1:${port}`;
-  const coordinatorPid = before.coordinator.serving ? before.coordinator.pid! : await startCoordinator(paths, port, address, io);
+  const httpPort = before.coordinator.serving ? readUpState(paths)?.httpPort : ports.httpPort;
+  const coordinatorPid = before.coordinator.serving ? before.coordinator.pid! : await startCoordinator(paths, ports, address, io);
   logInAsFirstAdmin(paths, address, io.env);
   const agent = before.agent.running ? { pid: before.agent.pid!, gpus: -1 } : await startAgent(paths, address, io);
   rememberAddress(io.env, address);
   io.out(`nsml is up: coordinator ${address} (pid ${coordinatorPid}), agent (pid ${agent.pid})\n`);
+  if (httpPort !== undefined) io.out(metricsLine(httpPort));
   io.out(`logs: ${paths.logDir}; stop with \`nsml down\`\n`);
   if (agent.gpus === 0) {
     io.out('note: the agent sees no GPU on this machine (nvidia-smi finds none), so sessions run on CPU only: leave out -g (or -g 0); -g 1 is refused\n');
@@ -77,15 +98,15 @@ async function upInBackground(paths: LocalPaths, port: number, io: CliIo): Promi
   return 0;
 }
 
-async function startCoordinator(paths: LocalPaths, port: number, address: string, io: CliIo): Promise<number> {
+async function startCoordinator(paths: LocalPaths, { port, httpPort }: { port: number; httpPort: number }, address: string, io: CliIo): Promise<number> {
   if (isNsmlProcess(readPid(paths.coordinatorPid))) await stopProcess(readPid(paths.coordinatorPid), STOP_GRACE_MS);
   if (await isServing(address, io.env)) {
     throw new NsmlError(ErrorCodes.CONFIG, `something already answers at ${address} that \`nsml up\` did not start; stop it or pick another port with --port`);
   }
-  const args = ['coordinator', '--host', '127.0.0.1', '--port', String(port), '--data', paths.coordinatorData];
+  const args = ['coordinator', '--host', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--data', paths.coordinatorData];
   const pid = spawnDetached(args, paths.coordinatorLog, io.env);
   writePid(paths.coordinatorPid, pid);
-  writeUpState(paths, address, port);
+  writeUpState(paths, address, port, httpPort);
   await waitUntil(async (c) => (await c.health()) === 'SERVING', {
     address, env: io.env, timeoutMs: START_TIMEOUT_MS, pid, logFile: paths.coordinatorLog, what: 'coordinator', signal: io.signal,
   });

@@ -15,18 +15,20 @@ export interface EmbeddedStatus {
   agent: { pid: number | undefined; running: boolean };
 }
 
-export function readUpState(paths: LocalPaths): { address: string; port: number } | undefined {
+export function readUpState(paths: LocalPaths): { address: string; port: number; httpPort?: number } | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(paths.upState, 'utf8')) as { address?: unknown; port?: unknown };
-    return typeof parsed.address === 'string' && typeof parsed.port === 'number' ? { address: parsed.address, port: parsed.port } : undefined;
+    const parsed = JSON.parse(readFileSync(paths.upState, 'utf8')) as { address?: unknown; port?: unknown; httpPort?: unknown };
+    if (typeof parsed.address !== 'string' || typeof parsed.port !== 'number') return undefined;
+    return { address: parsed.address, port: parsed.port, ...(typeof parsed.httpPort === 'number' ? { httpPort: parsed.httpPort } : {}) };
   } catch {
     return undefined;
   }
 }
 
-export function writeUpState(paths: LocalPaths, address: string, port: number): void {
+/** `httpPort`: the coordinator's /metrics port, when it serves HTTP. */
+export function writeUpState(paths: LocalPaths, address: string, port: number, httpPort?: number): void {
   mkdirSync(dirname(paths.upState), { recursive: true });
-  writeFileSync(paths.upState, JSON.stringify({ address, port }) + '\n');
+  writeFileSync(paths.upState, JSON.stringify({ address, port, ...(httpPort === undefined ? {} : { httpPort }) }) + '\n');
 }
 
 /** Points the CLI at `address` in $NSML_HOME/config.json, keeping other settings. */
