@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAgent, fakeGpus } from '../../test/harness/fake-agent.js';
 import { type PromSample, parsePromText, sampleValue } from '../../test/harness/prom-text.js';
+import { startCoordinator } from '../main.js';
 import { compileCoordinatorOptions } from '../options.js';
-import { startTestCoordinator, type TestCoordinator } from '../../test/harness/test-coordinator.js';
+import { FAST_OPTIONS, startTestCoordinator, type TestCoordinator } from '../../test/harness/test-coordinator.js';
 
 let t: TestCoordinator | undefined;
 const agents: FakeAgent[] = [];
@@ -73,6 +77,20 @@ describe('the coordinator HTTP port', () => {
     await expect(fetch(before)).rejects.toThrow();
     await t.restart();
     expect(t.coordinator.httpPort).toBeGreaterThan(0);
+  });
+
+  it('refuses to start when its HTTP port is taken, and leaves the first coordinator serving', async () => {
+    t = await startTestCoordinator({ httpPort: 0 });
+    const taken = t.coordinator.httpPort!;
+    const dir = mkdtempSync(join(tmpdir(), 'nsml-http-'));
+    try {
+      await expect(startCoordinator({ ...FAST_OPTIONS, dataDir: dir, httpPort: taken })).rejects.toMatchObject({
+        code: 'NSML_E_CONFIG', message: expect.stringContaining(`cannot serve HTTP on 127.0.0.1:${taken}`),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect((await fetch(url('/healthz'))).status).toBe(200);
   });
 
   it('has no HTTP server unless a port is given, and refuses a bad one', async () => {
