@@ -5,7 +5,7 @@ import { ErrorCodes, NsmlError, errorMessage } from '../../common/errors.js';
 import { silentLogger, type Logger } from '../../common/log.js';
 import { decodeManifest, type ManifestEntry } from '../../common/manifest.js';
 import { CACHED_MODE, type BlobCache } from '../cache/blob-cache.js';
-import { CacheIndex, type CachedVersion } from './cache-index.js';
+import { type CacheIndex, type CachedVersion, openCacheIndex } from './cache-index.js';
 import { datasetsDir, mountPath } from './dataset-env.js';
 import { linkTree, removeTree, type TreeSources } from './link-tree.js';
 import { pinRef, type DatasetPinSpec } from './pins.js';
@@ -71,7 +71,7 @@ export class DatasetCache {
   private readonly logger: Logger;
 
   private constructor(private readonly o: DatasetCacheOptions) {
-    this.index = CacheIndex.open(o.dir);
+    this.index = openCacheIndex(o.dir);
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? silentLogger;
   }
@@ -82,11 +82,11 @@ export class DatasetCache {
 
   /** NAME@V of every complete version held, sorted. */
   held(): string[] {
-    return [...this.index.versions.keys()].sort();
+    return [...this.index.entries.keys()].sort();
   }
 
   status(): { versions: number; bytes: number; budgetBytes: number; inUse: string[] } {
-    return { versions: this.index.versions.size, bytes: this.index.totalBytes(), budgetBytes: this.o.budgetBytes, inUse: [...this.index.inUse()].sort() };
+    return { versions: this.index.entries.size, bytes: this.index.totalBytes(), budgetBytes: this.o.budgetBytes, inUse: [...this.index.inUse()].sort() };
   }
 
   /** Mounts each pinned version at `<root>/datasets/NAME`, read-only; all of them, or none. */
@@ -133,7 +133,7 @@ export class DatasetCache {
 
   private async prepareOnce(pin: DatasetPinSpec, ref: string, signal: AbortSignal): Promise<ManifestEntry[]> {
     const { entries } = decodeManifest(await readFile(await this.o.blobs.ensure(pin.manifest)));
-    const cached = this.index.versions.get(ref);
+    const cached = this.index.entries.get(ref);
     const sizes = new Map(entries.map((e) => [e.hash, e.size]));
     const missing = [...sizes].filter(([h, size]) => sizeOf(this.o.blobs.path(h)) !== size);
     if (cached?.manifest === pin.manifest && missing.length === 0) {
@@ -156,7 +156,7 @@ export class DatasetCache {
     }
     await this.ensureVariants(entries);
     const bytes = [...sizes.values()].reduce((s, n) => s + n, 0);
-    this.index.versions.set(ref, { name: pin.name, version: pin.version, manifest: pin.manifest, bytes, lastUsedMs: this.clock.now() });
+    this.index.entries.set(ref, { name: pin.name, version: pin.version, manifest: pin.manifest, bytes, lastUsedMs: this.clock.now() });
     this.index.save();
     return entries;
   }
@@ -170,7 +170,7 @@ export class DatasetCache {
   /** Evicts least recently used versions not in use (nor `keep`) until `need` more bytes fit the budget. */
   private async makeRoom(need: number, keep: string): Promise<void> {
     const busy = this.index.inUse();
-    const candidates = [...this.index.versions.entries()]
+    const candidates = [...this.index.entries.entries()]
       .filter(([ref]) => ref !== keep && !busy.has(ref))
       .sort((a, b) => a[1].lastUsedMs - b[1].lastUsedMs);
     let total = this.index.totalBytes();
@@ -182,10 +182,10 @@ export class DatasetCache {
   }
 
   private async evict(ref: string, v: CachedVersion): Promise<void> {
-    this.index.versions.delete(ref);
+    this.index.entries.delete(ref);
     const entries = await this.entriesOf(v);
     const kept = new Set<string>();
-    for (const other of this.index.versions.values()) for (const e of await this.entriesOf(other)) kept.add(e.hash);
+    for (const other of this.index.entries.values()) for (const e of await this.entriesOf(other)) kept.add(e.hash);
     for (const e of entries) {
       if (kept.has(e.hash)) continue;
       const base = this.o.blobs.path(e.hash);

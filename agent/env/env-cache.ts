@@ -4,7 +4,7 @@ import { lstat, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { silentLogger, type Logger } from '../../common/log.js';
-import { EnvIndex } from './env-index.js';
+import { type EnvIndex, openEnvIndex } from './env-index.js';
 import { canChangeOwners, reclaimTree } from '../run-as/ownership.js';
 
 export interface EnvCacheOptions {
@@ -64,7 +64,7 @@ export class EnvCache {
     // Whatever the umask: sessions' accounts pass through to their environments (never list the cache).
     chmodSync(o.dir, 0o711);
     chmodSync(join(o.dir, 'builds'), 0o711);
-    this.index = EnvIndex.open(o.dir);
+    this.index = openEnvIndex(o.dir);
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? silentLogger;
     this.sweep();
@@ -75,12 +75,12 @@ export class EnvCache {
   }
 
   status(): { envs: number; bytes: number; budgetBytes: number; inUse: string[] } {
-    return { envs: this.index.envs.size, bytes: this.index.totalBytes(), budgetBytes: this.o.budgetBytes, inUse: [...this.index.inUse()].sort() };
+    return { envs: this.index.entries.size, bytes: this.index.totalBytes(), budgetBytes: this.o.budgetBytes, inUse: [...this.index.inUse()].sort() };
   }
 
   /** Keys of the environments held, sorted. */
   held(): string[] {
-    return [...this.index.envs.keys()].sort();
+    return [...this.index.entries.keys()].sort();
   }
 
   /** The environment for `r.key`, built if needed; held for `r.useKey` until `release`. */
@@ -89,7 +89,7 @@ export class EnvCache {
     this.index.save();
     try {
       const path = join(this.o.dir, r.key);
-      const cached = this.index.envs.get(r.key);
+      const cached = this.index.entries.get(r.key);
       if (cached && existsSync(join(this.o.dir, cached.build, 'bin'))) {
         cached.lastUsedMs = this.clock.now();
         this.index.save();
@@ -128,8 +128,8 @@ export class EnvCache {
     const tmpLink = join(this.o.dir, `.${r.key}.${randomBytes(4).toString('hex')}`);
     await symlink(build, tmpLink);
     await rename(tmpLink, join(this.o.dir, r.key)); // the commit point: the key now names a complete build
-    const old = this.index.envs.get(r.key);
-    this.index.envs.set(r.key, { build, bytes, lastUsedMs: this.clock.now() });
+    const old = this.index.entries.get(r.key);
+    this.index.entries.set(r.key, { build, bytes, lastUsedMs: this.clock.now() });
     this.index.save();
     if (old && old.build !== build) await removeTree(join(this.o.dir, old.build));
     await this.makeRoom(r.key);
@@ -138,11 +138,11 @@ export class EnvCache {
   /** Evicts least recently used environments not in use (nor `keep`) until the total fits the budget. */
   private async makeRoom(keep: string): Promise<void> {
     const busy = this.index.inUse();
-    const candidates = [...this.index.envs.entries()].filter(([k]) => k !== keep && !busy.has(k)).sort((a, b) => a[1].lastUsedMs - b[1].lastUsedMs);
+    const candidates = [...this.index.entries.entries()].filter(([k]) => k !== keep && !busy.has(k)).sort((a, b) => a[1].lastUsedMs - b[1].lastUsedMs);
     let total = this.index.totalBytes();
     for (const [key, e] of candidates) {
       if (total <= this.o.budgetBytes) break;
-      this.index.envs.delete(key);
+      this.index.entries.delete(key);
       this.index.save();
       await rm(join(this.o.dir, key), { force: true });
       await removeTree(join(this.o.dir, e.build));
@@ -153,8 +153,8 @@ export class EnvCache {
 
   /** At open: builds no index entry names (a killed agent's half-built ones) and stray links go. */
   private sweep(): void {
-    const named = new Set([...this.index.envs.values()].map((e) => e.build));
-    for (const [key, e] of this.index.envs) if (!existsSync(join(this.o.dir, e.build))) this.index.envs.delete(key);
+    const named = new Set([...this.index.entries.values()].map((e) => e.build));
+    for (const [key, e] of this.index.entries) if (!existsSync(join(this.o.dir, e.build))) this.index.entries.delete(key);
     for (const name of readdirSync(join(this.o.dir, 'builds'))) {
       if (!named.has(join('builds', name))) void removeTree(join(this.o.dir, 'builds', name));
     }
