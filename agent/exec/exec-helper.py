@@ -35,13 +35,15 @@ import sys
 import termios
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "run-as"))
+from become_user import become, checked_user, load_libc  # noqa: E402 - agent/run-as, beside this folder
+
 HEADER = struct.Struct(">cI")
 SIZE = struct.Struct(">HH")
 READ_BYTES = 65536
 MAX_FRAME = 16 * 1024 * 1024
 MAX_PENDING_STDIN = 1024 * 1024
 KILL_AFTER_S = 1.0
-PR_SET_NO_NEW_PRIVS = 38
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 
 
@@ -87,32 +89,16 @@ def set_size(fd, rows, cols):
 
 
 def child_setup(user, tty):
-    """Runs in the child between fork and exec (after setsid)."""
+    """Runs in the child between fork and exec (after setsid): the terminal, then the account."""
+    libc = load_libc() if user is not None else None
 
     def setup():
         if tty:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         if user is not None:
-            os.setgroups([user["gid"]])
-            os.setgid(user["gid"])
-            os.setuid(user["uid"])
-            try:
-                import ctypes
-
-                ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-            except Exception:
-                pass
+            become(user, libc)
 
     return setup
-
-
-def checked_user(user):
-    if user is None:
-        return None
-    uid, gid = user.get("uid"), user.get("gid")
-    if not isinstance(uid, int) or not isinstance(gid, int) or uid <= 0 or gid <= 0:
-        raise ValueError("no unprivileged account to run as (%r)" % (user,))
-    return {"uid": uid, "gid": gid}
 
 
 class Command:

@@ -36,6 +36,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "run-as"))
+from become_user import become, checked_user, load_libc  # noqa: E402 - agent/run-as, beside this folder
+
 HEADER = struct.Struct(">cQI")
 READ_BYTES = 65536
 LINGER_S = 1.0
@@ -96,26 +99,6 @@ def start_ticks(pid):
 
 
 PR_SET_PDEATHSIG = 1
-PR_SET_NO_NEW_PRIVS = 38
-
-
-def load_libc():
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True)
-    except Exception:
-        return None
-
-
-def checked_user(user):
-    """The "user" of launch.json, or None; raises ValueError for anything but an unprivileged account."""
-    if user is None:
-        return None
-    uid, gid = user.get("uid"), user.get("gid")
-    if not isinstance(uid, int) or not isinstance(gid, int) or uid <= 0 or gid <= 0:
-        raise ValueError("launch.json names no unprivileged account to run as (%r)" % (user,))
-    return {"name": str(user.get("name", uid)), "uid": uid, "gid": gid}
 
 
 def child_setup(user, libc):
@@ -126,14 +109,7 @@ def child_setup(user, libc):
     def setup():
         os.setpgid(0, 0)
         if user is not None:
-            os.setgroups([user["gid"]])
-            os.setgid(user["gid"])
-            os.setuid(user["uid"])
-            if os.getuid() == 0 or os.geteuid() == 0 or os.getgid() == 0 or os.getegid() == 0:
-                os._exit(126)
-            os.umask(0o022)
-            if libc is not None:
-                libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            become(user, libc)
         if libc is not None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
