@@ -41,7 +41,8 @@ export function pythonsOnPath(pathEnv: string | undefined): string[] {
   return out;
 }
 
-function realOrSelf(p: string): string {
+/** The path with links resolved; the path itself when it cannot be resolved. */
+export function realOrSelf(p: string): string {
   try {
     return realpathSync(p);
   } catch {

@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
@@ -6,7 +5,7 @@ import { detectContainerRuntime } from './container-runtime.js';
 import { EnvCache } from './env-cache.js';
 import type { Environments } from './environments.js';
 import { findOnPath } from './installer.js';
-import { discoverPythons, probeInterpreter, type Interpreter } from './interpreters.js';
+import { discoverPythons, probeInterpreter, realOrSelf, type Interpreter } from './interpreters.js';
 
 export interface EnvSetupOptions {
   dataDir: string;
@@ -23,14 +22,6 @@ export interface EnvSetupOptions {
   clock: Clock;
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /** Finds what this node offers sessions (Pythons, uv, a container runtime) and opens the environment cache. */
 export async function setUpEnvironments(o: EnvSetupOptions): Promise<Environments> {
   const [probed, found, containers] = await Promise.all([
@@ -40,7 +31,7 @@ export async function setUpEnvironments(o: EnvSetupOptions): Promise<Environment
   ]);
   if (!probed) o.logger.warn('the default Python does not run; sessions with .py entries will fail to start', { python: o.python });
   const defaultPython: Interpreter = probed ?? { path: o.python, version: '' };
-  const pythons = [defaultPython, ...found.filter((i) => real(i.path) !== real(defaultPython.path))].filter((i) => i.version !== '');
+  const pythons = [defaultPython, ...found.filter((i) => realOrSelf(i.path) !== realOrSelf(defaultPython.path))].filter((i) => i.version !== '');
   const uv = findOnPath('uv', o.pathEnv);
   o.logger.info('session environments', { pythons: pythons.map((i) => `${i.version} ${i.path}`), installer: uv ?? 'pip', containers: containers?.path ?? 'none' });
   return {
