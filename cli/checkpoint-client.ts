@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { DEADLINES_MS, deadline } from '../common/grpc/options.js';
+import { DEADLINES_MS } from '../common/grpc/options.js';
 import { loadProto } from '../common/proto/load.js';
 import type {
   Checkpoint__Output, CheckpointServiceClient, ListCheckpointsResponse__Output, RemoveCheckpointsResponse__Output,
@@ -34,18 +34,8 @@ export class CheckpointClient {
     this.stub.close();
   }
 
-  private async call<T>(invoke: (md: grpc.Metadata, o: grpc.CallOptions, cb: Callback<T>) => grpc.ClientUnaryCall, signal: AbortSignal): Promise<T> {
-    await this.client.ready();
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => call.cancel();
-      const call = invoke(this.client.metadata(), { deadline: deadline(DEADLINES_MS.quick) }, (err, value) => {
-        signal.removeEventListener('abort', onAbort);
-        if (err) reject(this.client.toError(err));
-        else resolve(value as T);
-      });
-      if (signal.aborted) call.cancel();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
+  private call<T>(invoke: (md: grpc.Metadata, o: grpc.CallOptions, cb: Callback<T>) => grpc.ClientUnaryCall, signal: AbortSignal): Promise<T> {
+    return this.client.unary(invoke, DEADLINES_MS.quick, signal);
   }
 }
 
