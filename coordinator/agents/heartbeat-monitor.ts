@@ -47,8 +47,7 @@ export class HeartbeatMonitor {
         this.deps.logger.warn('node down: heartbeat timeout', { nodeId: node.id, silentMs: now - last });
         lifecycle.markNodeDown(node.id, `no heartbeat for ${Math.round((now - last) / 1000)} s (timeout ${Math.round(timeoutMs / 1000)} s)`);
       }
-      lifecycle.finishOverdueStops();
-      lifecycle.enforceTimeLimits();
+      lifecycle.tick(); // overdue stops, time limits
     } catch (err) {
       this.failures++;
       this.deps.logger.error('heartbeat monitor tick failed', { error: errorMessage(err) });

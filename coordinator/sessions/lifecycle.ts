@@ -134,10 +134,10 @@ export class Lifecycle {
    * stored start and limit, so a limit that passed while the coordinator was down is enforced at
    * its first tick.
    */
-  enforceTimeLimits(): void {
+  enforceTimeLimits(active: SessionRow[] = this.deps.store.sessionsInStates(['running'])): void {
     const now = this.deps.clock.now();
     const due = (s: SessionRow) => s.state === 'running' && s.stopRequestedMs === 0 && now >= (timeLimitDeadline(s) ?? Infinity);
-    const overdue = this.deps.store.sessionsInStates(['running']).filter(due);
+    const overdue = active.filter(due);
     if (overdue.length === 0) return;
     this.change((fx) => {
       for (const stale of overdue) {
@@ -209,10 +209,17 @@ export class Lifecycle {
     this.flush(fx);
   }
 
+  /** The periodic checks of the heartbeat monitor's tick, on one read of the active sessions. */
+  tick(): void {
+    const active = this.deps.store.sessionsInStates(ACTIVE_STATES);
+    this.finishOverdueStops(active);
+    this.enforceTimeLimits(active);
+  }
+
   /** Sessions asked to stop whose ranks never confirmed: stopped after grace plus one heartbeat timeout. */
-  finishOverdueStops(): void {
+  finishOverdueStops(active: SessionRow[] = this.deps.store.sessionsInStates(ACTIVE_STATES)): void {
     const now = this.deps.clock.now();
-    const overdue = this.deps.store.sessionsInStates(ACTIVE_STATES)
+    const overdue = active
       .filter((s) => s.stopRequestedMs > 0 && now > s.stopRequestedMs + s.stopGraceMs + this.deps.heartbeatTimeoutMs);
     if (overdue.length === 0) return;
     this.change((fx) => {
